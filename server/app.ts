@@ -1,0 +1,92 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import middie from '@fastify/middie';
+import formbody from '@fastify/formbody';
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import fastifyStatic from '@fastify/static';
+import { join } from 'node:path';
+import type { Config } from './config.js';
+import type { Db } from './db/connection.js';
+import type { Clock, Random } from './clock.js';
+import { createDirectory, type Directory } from './directory/index.js';
+import { createPasswordHasher, type PasswordHasher } from './directory/passwords.js';
+import { createViews, VIEWS_DIR } from './http/views.js';
+import { createPageRenderer } from './http/pages.js';
+import { controlPlaneErrorHandler, oauthErrorHandler, pageErrorHandler } from './http/error-handlers.js';
+import { TenantRegistry } from './oidc/registry.js';
+import { createOidcMount } from './oidc/mount.js';
+import { errorLookupRoute, oauthRoutes } from './oidc/routes.js';
+import { signInRoutes } from './flows/sign-in/routes.js';
+import { createSignInService } from './flows/sign-in/service.js';
+import { emulatorRoutes } from './emulator/routes.js';
+import { AadError } from './errors.js';
+import type { TlsMaterial } from './tls/certificates.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  clock: Clock;
+  random: Random;
+  log: FastifyServerOptions['logger'];
+  /** defaults to the profile named in config.argon2 */
+  hasher?: PasswordHasher;
+  /** serve https with this certificate (absent with --http) */
+  tls?: TlsMaterial;
+  version?: string;
+}
+
+export interface App {
+  app: FastifyInstance;
+  directory: Directory;
+  registry: TenantRegistry;
+}
+
+/**
+ * Builds the emulator from explicit dependencies, without listening: main.ts listens, tests use
+ * `inject()` or listen on a random port. The database must already be migrated and seeded.
+ */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, db, clock } = deps;
+  const directory = createDirectory(db);
+  const views = createViews();
+  const renderPage = createPageRenderer(views);
+  const registry = new TenantRegistry({ config, db, directory, clock, renderErrorPage: renderPage });
+  await registry.loadAll();
+
+  const app = Fastify({
+    logger: deps.log,
+    ...(deps.tls ? { https: { key: deps.tls.key, cert: deps.tls.cert } } : {}),
+    trustProxy: false,
+    bodyLimit: 64 * 1024,
+  }) as unknown as FastifyInstance;
+
+  // oidc-provider reads its own request bodies, so it runs as middleware before fastify parses anything.
+  await app.register(middie);
+  app.use(createOidcMount({ config, clock, registry, directory }));
+
+  await app.register(formbody);
+  await app.register(cookie);
+  const secure = config.publicUrl.startsWith('https:');
+  await app.register(csrf, { cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: false } });
+  await app.register(fastifyStatic, { root: join(VIEWS_DIR, 'static'), prefix: '/_emulator/static/', decorateReply: false, maxAge: '1h' });
+
+  const errorDeps = { clock, publicUrl: config.publicUrl, registry, renderPage };
+  await app.register(async (pages) => {
+    pages.setErrorHandler(pageErrorHandler(errorDeps));
+    signInRoutes(pages, { registry, views, signIn: createSignInService({ directory, clock, hasher: deps.hasher ?? createPasswordHasher(config.argon2) }) });
+    errorLookupRoute(pages, { views });
+  });
+  await app.register(async (oauth) => {
+    oauth.setErrorHandler(oauthErrorHandler(errorDeps));
+    oauthRoutes(oauth, { registry });
+    oauth.setNotFoundHandler(async (req) => {
+      throw new AadError(9990404, { method: req.method, path: req.url.split('?')[0] });
+    });
+  });
+  await app.register(async (control) => {
+    control.setErrorHandler(controlPlaneErrorHandler());
+    emulatorRoutes(control, { registry, caPem: deps.tls?.caPem, version: deps.version ?? '0.0.0' });
+  });
+
+  return { app, directory, registry };
+}

@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+
+/**
+ * The only reader of the command line and the environment. Each flag has an environment twin
+ * (`--port` ↔ `CIAM_PORT`); a flag wins over its variable.
+ */
+export type Argon2Profile = 'owasp' | 'test';
+
+export interface Config {
+  host: string;
+  port: number;
+  /** serve plain http instead of https */
+  http: boolean;
+  /** a folder, or ':memory:' for a throwaway database */
+  data: string;
+  fixtures: string;
+  /** base URL of every issuer and endpoint; never taken from a request's Host header */
+  publicUrl: string;
+  /** where the CA and leaf certificate live (inside the data folder by default) */
+  certsDir: string;
+  argon2: Argon2Profile;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+const FLAGS = {
+  port: { type: 'string', env: 'CIAM_PORT' },
+  host: { type: 'string', env: 'CIAM_HOST' },
+  http: { type: 'boolean', env: 'CIAM_HTTP' },
+  data: { type: 'string', env: 'CIAM_DATA' },
+  fixtures: { type: 'string', env: 'CIAM_FIXTURES' },
+  'public-url': { type: 'string', env: 'CIAM_PUBLIC_URL' },
+  certs: { type: 'string', env: 'CIAM_CERTS' },
+  argon2: { type: 'string', env: 'CIAM_ARGON2' },
+  'log-level': { type: 'string', env: 'CIAM_LOG_LEVEL' },
+  help: { type: 'boolean', env: '' },
+} as const;
+
+export const USAGE = `Usage: npm start -- [options]   (each option also as an environment variable)
+  --port N            CIAM_PORT        port to listen on (default 7443)
+  --host H            CIAM_HOST        address to bind (default 127.0.0.1)
+  --http              CIAM_HTTP=1      serve plain http instead of https
+  --data DIR          CIAM_DATA        data folder, or :memory: (default ./.ciam-emulator)
+  --fixtures DIR      CIAM_FIXTURES    fixtures folder (default ./fixtures/default)
+  --public-url URL    CIAM_PUBLIC_URL  base URL for the issuer and all endpoints (Docker, proxies)
+  --certs DIR         CIAM_CERTS       where the local CA and TLS certificate are kept (default <data>/certs)
+  --argon2 PROFILE    CIAM_ARGON2      password hashing cost: owasp (default) or test (cheap)
+  --log-level LEVEL   CIAM_LOG_LEVEL   fatal|error|warn|info|debug (default warn; info logs every request)`;
+
+function truthy(v: string): boolean {
+  return ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
+}
+
+/** Loopback and wildcard binds are reached as `localhost`, the name the TLS certificate and apps use. */
+function hostForUrl(host: string): string {
+  if (['127.0.0.1', '0.0.0.0', '::', '::1', 'localhost'].includes(host)) return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): Config & { help: boolean } {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    const options = Object.fromEntries(Object.entries(FLAGS).map(([k, v]) => [k, { type: v.type }]));
+    values = parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message}\n\n${USAGE}`);
+  }
+  const get = (name: keyof typeof FLAGS): string | boolean | undefined => {
+    const flag = values[name];
+    if (flag !== undefined) return flag;
+    const envName = FLAGS[name].env;
+    const fromEnv = envName ? env[envName] : undefined;
+    if (fromEnv === undefined || fromEnv === '') return undefined;
+    return FLAGS[name].type === 'boolean' ? truthy(fromEnv) : fromEnv;
+  };
+
+  const portText = String(get('port') ?? '7443');
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError(`--port must be a number from 0 to 65535, not '${portText}'`);
+  const host = String(get('host') ?? '127.0.0.1');
+  const http = Boolean(get('http') ?? false);
+  const dataText = String(get('data') ?? '.ciam-emulator');
+  const data = dataText === ':memory:' ? ':memory:' : resolve(cwd, dataText);
+  const fixtures = resolve(cwd, String(get('fixtures') ?? 'fixtures/default'));
+  const argon2 = String(get('argon2') ?? 'owasp');
+  if (argon2 !== 'owasp' && argon2 !== 'test') throw new ConfigError(`--argon2 must be 'owasp' or 'test', not '${argon2}'`);
+
+  let publicUrl = get('public-url') as string | undefined;
+  if (publicUrl) {
+    let parsed: URL;
+    try {
+      parsed = new URL(publicUrl);
+    } catch {
+      throw new ConfigError(`--public-url must be an absolute URL, not '${publicUrl}'`);
+    }
+    if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ConfigError('--public-url must be http or https');
+    if (parsed.pathname !== '/' || parsed.search || parsed.hash) throw new ConfigError('--public-url must be an origin only (no path, query or fragment)');
+    publicUrl = parsed.origin;
+  } else {
+    publicUrl = `${http ? 'http' : 'https'}://${hostForUrl(host)}:${port}`;
+  }
+  // With an in-memory database the certificates still need a stable home, or every run would mint a
+  // new CA that nobody trusts; they go to the default data folder.
+  const certsDir = resolve(cwd, String(get('certs') ?? (data === ':memory:' ? '.ciam-emulator/certs' : `${data}/certs`)));
+
+  return Object.freeze({
+    host, port, http, data, fixtures, publicUrl, certsDir,
+    argon2: argon2 as Argon2Profile,
+    logLevel: String(get('log-level') ?? 'warn'),
+    help: Boolean(values.help),
+  });
+}

@@ -1,0 +1,207 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Db } from '../db/connection.js';
+
+/** A delegated permission an API exposes (api.oauth2PermissionScopes). */
+export interface PermissionScope {
+  id: string;
+  value: string;
+  adminConsentDisplayName?: string;
+}
+
+/** An app role (appRoles); `Application` members are granted to daemons, `User` members to users. */
+export interface AppRole {
+  id: string;
+  value: string;
+  displayName?: string;
+  allowedMemberTypes: string[];
+}
+
+/** Permissions an admin has consented to for this app, on one resource app. */
+export interface GrantedPermission {
+  resourceAppId: string;
+  scopes?: string[];
+  roles?: string[];
+}
+
+export interface Application {
+  tenantId: string;
+  id: string;
+  appId: string;
+  displayName: string;
+  webRedirectUris: string[];
+  spaRedirectUris: string[];
+  publicRedirectUris: string[];
+  logoutUrl: string | null;
+  idTokenIssuance: boolean;
+  accessTokenIssuance: boolean;
+  isFallbackPublicClient: boolean;
+  identifierUris: string[];
+  accessTokenVersion: 1 | 2;
+  scopes: PermissionScope[];
+  appRoles: AppRole[];
+  grantedPermissions: GrantedPermission[];
+  /** true when the app has at least one client secret: it then authenticates at the token endpoint */
+  isConfidential: boolean;
+}
+
+interface AppRow {
+  tenant_id: string;
+  id: string;
+  app_id: string;
+  display_name: string;
+  web_redirect_uris_json: string;
+  spa_redirect_uris_json: string;
+  public_redirect_uris_json: string;
+  logout_url: string | null;
+  id_token_issuance: number;
+  access_token_issuance: number;
+  is_fallback_public_client: number;
+  identifier_uris_json: string;
+  access_token_version: number;
+  scopes_json: string;
+  app_roles_json: string;
+  granted_permissions_json: string;
+  password_count: number;
+}
+
+const json = <T>(s: string): T => JSON.parse(s) as T;
+
+const toApplication = (r: AppRow): Application => ({
+  tenantId: r.tenant_id,
+  id: r.id,
+  appId: r.app_id,
+  displayName: r.display_name,
+  webRedirectUris: json(r.web_redirect_uris_json),
+  spaRedirectUris: json(r.spa_redirect_uris_json),
+  publicRedirectUris: json(r.public_redirect_uris_json),
+  logoutUrl: r.logout_url,
+  idTokenIssuance: r.id_token_issuance === 1,
+  accessTokenIssuance: r.access_token_issuance === 1,
+  isFallbackPublicClient: r.is_fallback_public_client === 1,
+  identifierUris: json(r.identifier_uris_json),
+  accessTokenVersion: r.access_token_version === 1 ? 1 : 2,
+  scopes: json(r.scopes_json),
+  appRoles: json(r.app_roles_json),
+  grantedPermissions: json(r.granted_permissions_json),
+  isConfidential: r.password_count > 0,
+});
+
+export type ApplicationInput = Omit<Application, 'tenantId' | 'isConfidential'>;
+
+export interface PasswordInput {
+  keyId: string;
+  displayName: string | null;
+  secretText: string;
+  startAt: number;
+  endAt: number | null;
+}
+
+export const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+const SELECT = `SELECT a.*, (SELECT count(*) FROM app_passwords p WHERE p.tenant_id = a.tenant_id AND p.app_object_id = a.id) AS password_count
+  FROM applications a`;
+
+export class ApplicationRepository {
+  readonly #byAppId;
+  readonly #list;
+  readonly #upsert;
+  readonly #secrets;
+  readonly #upsertPassword;
+
+  constructor(db: Db) {
+    this.#byAppId = db.prepare<[string, string], AppRow>(`${SELECT} WHERE a.tenant_id = ? AND a.app_id = lower(?)`);
+    this.#list = db.prepare<[string], AppRow>(`${SELECT} WHERE a.tenant_id = ? ORDER BY a.display_name`);
+    this.#upsert = db.prepare(`
+      INSERT INTO applications (tenant_id, id, app_id, display_name, web_redirect_uris_json, spa_redirect_uris_json,
+        public_redirect_uris_json, logout_url, id_token_issuance, access_token_issuance, is_fallback_public_client,
+        identifier_uris_json, access_token_version, scopes_json, app_roles_json, granted_permissions_json, created_at)
+      VALUES (@tenantId, @id, @appId, @displayName, @web, @spa, @public, @logoutUrl, @idTokenIssuance, @accessTokenIssuance,
+        @isFallbackPublicClient, @identifierUris, @accessTokenVersion, @scopes, @appRoles, @grantedPermissions, @now)
+      ON CONFLICT (tenant_id, id) DO UPDATE SET app_id = excluded.app_id, display_name = excluded.display_name,
+        web_redirect_uris_json = excluded.web_redirect_uris_json, spa_redirect_uris_json = excluded.spa_redirect_uris_json,
+        public_redirect_uris_json = excluded.public_redirect_uris_json, logout_url = excluded.logout_url,
+        id_token_issuance = excluded.id_token_issuance, access_token_issuance = excluded.access_token_issuance,
+        is_fallback_public_client = excluded.is_fallback_public_client, identifier_uris_json = excluded.identifier_uris_json,
+        access_token_version = excluded.access_token_version, scopes_json = excluded.scopes_json,
+        app_roles_json = excluded.app_roles_json, granted_permissions_json = excluded.granted_permissions_json`);
+    this.#secrets = db.prepare<[string, string, number], { secret_sha256: string }>(`
+      SELECT p.secret_sha256 FROM app_passwords p JOIN applications a ON a.tenant_id = p.tenant_id AND a.id = p.app_object_id
+      WHERE a.tenant_id = ? AND a.app_id = lower(?) AND (p.end_at IS NULL OR p.end_at > ?)`);
+    this.#upsertPassword = db.prepare(`
+      INSERT INTO app_passwords (tenant_id, app_object_id, key_id, display_name, hint, secret_sha256, start_at, end_at)
+      VALUES (@tenantId, @appObjectId, @keyId, @displayName, @hint, @secretSha256, @startAt, @endAt)
+      ON CONFLICT (tenant_id, key_id) DO UPDATE SET display_name = excluded.display_name, hint = excluded.hint,
+        secret_sha256 = excluded.secret_sha256, start_at = excluded.start_at, end_at = excluded.end_at`);
+  }
+
+  findByAppId(tenantId: string, appId: string): Application | undefined {
+    const row = this.#byAppId.get(tenantId, appId);
+    return row && toApplication(row);
+  }
+
+  list(tenantId: string): Application[] {
+    return this.#list.all(tenantId).map(toApplication);
+  }
+
+  upsert(tenantId: string, app: ApplicationInput, now: number): void {
+    this.#upsert.run({
+      tenantId,
+      id: app.id.toLowerCase(),
+      appId: app.appId.toLowerCase(),
+      displayName: app.displayName,
+      web: JSON.stringify(app.webRedirectUris),
+      spa: JSON.stringify(app.spaRedirectUris),
+      public: JSON.stringify(app.publicRedirectUris),
+      logoutUrl: app.logoutUrl,
+      idTokenIssuance: app.idTokenIssuance ? 1 : 0,
+      accessTokenIssuance: app.accessTokenIssuance ? 1 : 0,
+      isFallbackPublicClient: app.isFallbackPublicClient ? 1 : 0,
+      identifierUris: JSON.stringify(app.identifierUris),
+      accessTokenVersion: app.accessTokenVersion,
+      scopes: JSON.stringify(app.scopes),
+      appRoles: JSON.stringify(app.appRoles),
+      grantedPermissions: JSON.stringify(app.grantedPermissions),
+      now,
+    });
+  }
+
+  upsertPassword(tenantId: string, appObjectId: string, p: PasswordInput): void {
+    this.#upsertPassword.run({
+      tenantId,
+      appObjectId: appObjectId.toLowerCase(),
+      keyId: p.keyId.toLowerCase(),
+      displayName: p.displayName,
+      hint: p.secretText.slice(0, 3),
+      secretSha256: sha256(p.secretText),
+      startAt: p.startAt,
+      endAt: p.endAt,
+    });
+  }
+
+  /** True when `secret` is one of the app's unexpired client secrets (constant-time compare). */
+  verifySecret(tenantId: string, appId: string, secret: string, now: number): boolean {
+    const actual = Buffer.from(sha256(secret), 'hex');
+    let ok = false;
+    for (const { secret_sha256 } of this.#secrets.all(tenantId, appId, now)) {
+      if (timingSafeEqual(actual, Buffer.from(secret_sha256, 'hex'))) ok = true;
+    }
+    return ok;
+  }
+}
+
+/** Every redirect URI the app registered, with the platform it was registered under. */
+export function redirectUriPlatform(app: Application, uri: string): 'web' | 'spa' | 'publicClient' | undefined {
+  if (app.spaRedirectUris.includes(uri)) return 'spa';
+  if (app.webRedirectUris.includes(uri)) return 'web';
+  if (app.publicRedirectUris.includes(uri)) return 'publicClient';
+  return undefined;
+}
+
+/**
+ * The object id of an app's service principal (the app's identity in its tenant; `oid` of app-only
+ * tokens). Derived from the app id so it is stable without a table of its own.
+ */
+export function servicePrincipalId(app: Pick<Application, 'tenantId' | 'appId'>): string {
+  const h = createHash('sha256').update(`servicePrincipal|${app.tenantId}|${app.appId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${'89ab'[parseInt(h[16] ?? '0', 16) % 4]}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}

@@ -1,0 +1,64 @@
+import type { FastifyServerOptions } from 'fastify';
+import type { Config } from './config.js';
+import { cryptoRandom, systemClock, type Clock, type Random } from './clock.js';
+import { openDatabase, type Db } from './db/connection.js';
+import { migrate } from './db/migrate.js';
+import { createDirectory } from './directory/index.js';
+import { createPasswordHasher, type PasswordHasher } from './directory/passwords.js';
+import { loadFixtureSet } from './fixtures/load.js';
+import { applyFixtures } from './fixtures/apply.js';
+import type { FixtureSet } from './fixtures/schema.js';
+import { ensureCertificates, type TlsMaterial } from './tls/certificates.js';
+import { buildApp, type App } from './app.js';
+import { sweepExpired } from './oidc/adapter.js';
+
+export interface EmulatorOptions {
+  clock?: Clock;
+  random?: Random;
+  log?: FastifyServerOptions['logger'];
+  hasher?: PasswordHasher;
+  version?: string;
+}
+
+export interface Emulator extends App {
+  config: Config;
+  db: Db;
+  fixtures: FixtureSet;
+  tls: TlsMaterial | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Everything between a Config and a ready (not yet listening) emulator: database, migrations,
+ * fixtures, certificates, app. main.ts and the tests both start here.
+ */
+export async function createEmulator(config: Config, options: EmulatorOptions = {}): Promise<Emulator> {
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? cryptoRandom;
+  const hasher = options.hasher ?? createPasswordHasher(config.argon2);
+  const fixtures = loadFixtureSet(config.fixtures);
+  const db = openDatabase(config.data);
+  try {
+    migrate(db);
+    await applyFixtures({ db, directory: createDirectory(db), hasher, clock, random }, fixtures);
+    const tls = config.http ? undefined : await ensureCertificates(config.certsDir, [config.host, new URL(config.publicUrl).hostname]);
+    const built = await buildApp({ config, db, clock, random, log: options.log ?? false, hasher, ...(tls ? { tls } : {}), ...(options.version ? { version: options.version } : {}) });
+    // Expired codes, sessions and tokens are swept now and then so the table does not grow forever.
+    const sweeper = setInterval(() => sweepExpired(db, clock), 10 * 60 * 1000).unref();
+    return {
+      ...built,
+      config,
+      db,
+      fixtures,
+      tls,
+      async close() {
+        clearInterval(sweeper);
+        await built.app.close();
+        db.close();
+      },
+    };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * One error type for every surface. An AadError carries the AADSTS code of the Entra behaviour it
+ * emulates; the catalog says which OAuth `error`, HTTP status and message Entra answers with. The
+ * three surfaces (OAuth JSON, HTML page, later Graph OData) each format it in one handler.
+ * Messages are Entra's own wording (learn.microsoft.com/entra/identity-platform/reference-error-codes).
+ */
+export type Params = Record<string, string | number | undefined>;
+
+interface CatalogEntry {
+  error: string;
+  status: number;
+  message: (p: Params) => string;
+  suberror?: string;
+}
+
+const q = (v: unknown) => `'${String(v ?? '')}'`;
+
+export const AADSTS = {
+  // tenant and client
+  90002: { error: 'invalid_tenant', status: 400, message: (p) => `Tenant ${q(p.tenant)} not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant.` },
+  700016: { error: 'unauthorized_client', status: 400, message: (p) => `Application with identifier ${q(p.clientId)} was not found in the directory ${q(p.tenant)}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.` },
+  50011: { error: 'invalid_request', status: 400, message: (p) => `The redirect URI ${q(p.redirectUri)} specified in the request does not match the redirect URIs configured for the application ${q(p.clientId)}. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal. Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this.` },
+  900971: { error: 'invalid_request', status: 400, message: () => 'No reply address provided.' },
+  7000215: { error: 'invalid_client', status: 401, message: (p) => `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app ${q(p.clientId)}.` },
+  7000218: { error: 'invalid_client', status: 401, message: () => "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." },
+  700025: { error: 'invalid_client', status: 401, message: () => "Client is public so neither 'client_assertion' nor 'client_secret' should be presented." },
+  700027: { error: 'invalid_client', status: 401, message: (p) => `Client assertion failed signature validation. ${p.detail ?? ''}`.trim() },
+  700054: { error: 'unsupported_response_type', status: 400, message: (p) => `response_type ${q(p.responseType)} is not enabled for the application.` },
+  // scopes and resources
+  70011: { error: 'invalid_scope', status: 400, message: (p) => `The provided value for the input parameter 'scope' is not valid. ${p.detail ?? ''}`.trim() },
+  700022: { error: 'invalid_scope', status: 400, message: (p) => `The provided value for the input parameter scope is not valid because it contains more than one resource. Scope ${p.scope ?? ''} is not valid.` },
+  500011: { error: 'invalid_resource', status: 400, message: (p) => `The resource principal named ${p.resource ?? ''} was not found in the tenant named ${p.tenant ?? ''}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.` },
+  65001: { error: 'invalid_grant', suberror: 'consent_required', status: 400, message: (p) => `The user or administrator has not consented to use the application with ID ${q(p.clientId)}. Send an interactive authorization request for this user and resource.` },
+  // credentials and accounts
+  50126: { error: 'invalid_grant', status: 400, message: () => 'Error validating credentials due to invalid username or password.' },
+  50034: { error: 'invalid_grant', status: 400, message: (p) => `The user account {EUII Hidden} does not exist in the ${p.tenant ?? ''} directory. To sign into this application, the account must be added to the directory.` },
+  50053: { error: 'invalid_grant', status: 400, message: () => "Your account is locked because you've tried to sign in too many times with an incorrect user ID or password." },
+  50057: { error: 'invalid_grant', status: 400, message: () => 'The user account is disabled.' },
+  50055: { error: 'invalid_grant', status: 400, message: () => 'The password is expired.' },
+  50058: { error: 'login_required', status: 400, message: () => 'A silent sign-in request was sent but no user is signed in. The cookies used to represent the user\'s session were not sent in the request to Azure AD. This can happen if the user is using Internet Explorer or Edge, and the web app sending the silent sign-in request is in different IE security zone than the Azure AD endpoint (login.microsoftonline.com).' },
+  50076: { error: 'invalid_grant', suberror: 'basic_action', status: 400, message: () => 'Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access the resource.' },
+  50089: { error: 'invalid_grant', status: 400, message: () => 'Authentication failed due to flow token expired. Expected - auth codes, refresh tokens, and sessions expire over time or are revoked by the user or an admin. The app will request a new login from the user.' },
+  65004: { error: 'access_denied', status: 400, message: () => 'User declined to consent to access the app.' },
+  // codes and tokens
+  70000: { error: 'invalid_grant', status: 400, message: (p) => `The request was denied because one or more grants are invalid. ${p.detail ?? ''}`.trim() },
+  70008: { error: 'invalid_grant', status: 400, message: () => 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.' },
+  54005: { error: 'invalid_grant', status: 400, message: () => 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.' },
+  501481: { error: 'invalid_grant', status: 400, message: () => 'The Code_Verifier does not match the code_challenge supplied in the authorization request.' },
+  700082: { error: 'invalid_grant', status: 400, message: () => 'The refresh token has expired due to inactivity. The token was issued and was inactive for the maximum allowed lifetime.' },
+  700084: { error: 'invalid_grant', status: 400, message: (p) => `The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on ${p.issuedOn ?? ''}.` },
+  50173: { error: 'invalid_grant', status: 400, message: () => 'The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.' },
+  9002325: { error: 'invalid_request', status: 400, message: () => 'Proof Key for Code Exchange is required for cross-origin authorization code redemption.' },
+  9002326: { error: 'invalid_request', status: 400, message: (p) => `Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: ${q(p.origin)}.` },
+  // malformed requests
+  900144: { error: 'invalid_request', status: 400, message: (p) => `The request body must contain the following parameter: ${q(p.name)}.` },
+  9002313: { error: 'invalid_request', status: 400, message: (p) => `Invalid request. Request is malformed or invalid. ${p.detail ?? ''}`.trim() },
+  90023: { error: 'invalid_request', status: 400, message: (p) => `${p.detail ?? 'The request is not supported.'}` },
+  70003: { error: 'unsupported_grant_type', status: 400, message: (p) => `The app requested an unsupported grant type ${q(p.grantType)}.` },
+  900561: { error: 'invalid_request', status: 400, message: (p) => `The endpoint only accepts ${p.allowed ?? 'POST, OPTIONS'} requests. Received a ${p.method ?? ''} request.` },
+  // Not an Entra code: the emulator's own, for behaviour it does not emulate yet. Saying so beats a fake success.
+  9990001: { error: 'temporarily_unavailable', status: 400, message: (p) => `ciam-emulator does not emulate ${p.feature ?? 'this endpoint'} yet.` },
+  // Not an Entra code: no such endpoint (Entra answers these with a bare 404 page).
+  9990404: { error: 'invalid_request', status: 404, message: (p) => `ciam-emulator has no endpoint at ${p.method ?? ''} ${p.path ?? ''}.` },
+  // Not an Entra code either: a failure inside the emulator itself (a bug); the trace id finds it in the log.
+  9990500: { error: 'server_error', status: 500, message: () => 'ciam-emulator hit an internal error. The trace ID below finds it in the emulator log.' },
+} satisfies Record<number, CatalogEntry>;
+
+export type AadCode = keyof typeof AADSTS;
+
+export class AadError extends Error {
+  readonly code: AadCode;
+  readonly params: Params;
+  readonly error: string;
+  readonly status: number;
+  readonly suberror: string | undefined;
+
+  constructor(code: AadCode, params: Params = {}, options?: { cause?: unknown }) {
+    const entry: CatalogEntry = AADSTS[code];
+    super(`AADSTS${code}: ${entry.message(params)}`, options);
+    this.name = 'AadError';
+    this.code = code;
+    this.params = params;
+    this.error = entry.error;
+    this.status = entry.status;
+    this.suberror = entry.suberror;
+  }
+
+  /** The message without the `AADSTSnnnn: ` prefix, for pages that show the code separately. */
+  get text(): string {
+    return AADSTS[this.code].message(this.params);
+  }
+}
+
+/** `assertAad(user, 50034, {…})` narrows like `assert`, throwing the Entra error. */
+export function assertAad(condition: unknown, code: AadCode, params?: Params): asserts condition {
+  if (!condition) throw new AadError(code, params);
+}
+
+/** Entra's timestamp format in error bodies: `2023-05-06 06:03:00Z`. */
+export function entraTimestamp(date: Date): string {
+  return date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+export interface ErrorContext {
+  traceId: string;
+  correlationId: string;
+  now: Date;
+}
+
+export interface OAuthErrorBody {
+  error: string;
+  error_description: string;
+  error_codes: number[];
+  timestamp: string;
+  trace_id: string;
+  correlation_id: string;
+  error_uri: string;
+  suberror?: string;
+}
+
+export function errorUri(publicUrl: string, code: number): string {
+  return `${publicUrl}/error?code=${code}`;
+}
+
+/** The JSON body Entra's token endpoint answers with (description lines joined by \r\n). */
+export function toOAuthBody(err: AadError, ctx: ErrorContext, publicUrl: string): OAuthErrorBody {
+  const timestamp = entraTimestamp(ctx.now);
+  return {
+    error: err.error,
+    error_description: `${err.message}\r\nTrace ID: ${ctx.traceId}\r\nCorrelation ID: ${ctx.correlationId}\r\nTimestamp: ${timestamp}`,
+    error_codes: [err.code],
+    timestamp,
+    trace_id: ctx.traceId,
+    correlation_id: ctx.correlationId,
+    error_uri: errorUri(publicUrl, err.code),
+    ...(err.suberror ? { suberror: err.suberror } : {}),
+  };
+}

@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../../clock.js';
+import type { Directory, Tenant, User } from '../../directory/index.js';
+import type { PasswordHasher } from '../../directory/passwords.js';
+import { AadError, assertAad } from '../../errors.js';
+
+/**
+ * Email + password sign-in, independent of HTML: the hosted page is one front end; native
+ * authentication will be another over the same rules.
+ *
+ * Smart lockout as in Entra (learn.microsoft.com/entra/identity/authentication/howto-password-smart-lockout):
+ * 10 failed attempts lock the account for 60 s (AADSTS50053); the same wrong password typed again
+ * does not count twice (the last 3 bad passwords are remembered, as hashes).
+ */
+export const LOCKOUT_THRESHOLD = 10;
+export const LOCKOUT_SECONDS = 60;
+
+export interface SignInDeps {
+  directory: Directory;
+  hasher: PasswordHasher;
+  clock: Clock;
+}
+
+export function createSignInService({ directory, hasher, clock }: SignInDeps) {
+  return {
+    async signInWithPassword(tenant: Tenant, email: string, password: string): Promise<User> {
+      const user = directory.users.findBySignInName(tenant.id, email);
+      assertAad(user, 50034, { tenant: tenant.defaultDomain });
+      const now = clock.nowMs();
+      if (user.lockoutUntil && user.lockoutUntil > now) throw new AadError(50053);
+
+      const ok = user.passwordHash ? await hasher.verify(user.passwordHash, password) : false;
+      if (!ok) {
+        recordFailure(user, password, now);
+        throw new AadError(50126);
+      }
+      // Entra reports a disabled account only to someone who knows its password.
+      assertAad(user.accountEnabled, 50057);
+      if (user.failedSignIns > 0 || user.lockoutUntil) {
+        directory.users.saveLockoutState(tenant.id, user.id, { failedSignIns: 0, lockoutUntil: null, recentBadPasswords: [] });
+      }
+      return user;
+    },
+  };
+
+  function recordFailure(user: User, password: string, now: number): void {
+    const fingerprint = createHash('sha256').update(`${user.id}|${password}`).digest('base64url').slice(0, 16);
+    if (user.recentBadPasswords.includes(fingerprint)) return;
+    const failed = user.failedSignIns + 1;
+    const locked = failed >= LOCKOUT_THRESHOLD;
+    directory.users.saveLockoutState(user.tenantId, user.id, {
+      failedSignIns: locked ? 0 : failed,
+      lockoutUntil: locked ? now + LOCKOUT_SECONDS * 1000 : user.lockoutUntil,
+      recentBadPasswords: [...user.recentBadPasswords, fingerprint].slice(-3),
+    });
+  }
+}
+
+export type SignInService = ReturnType<typeof createSignInService>;

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError, loadConfig, USAGE } from './config.js';
+import { createEmulator } from './emulator.js';
+import { FixtureError } from './fixtures/load.js';
+import { banner } from './banner.js';
+
+/** The one place that reads the environment and listens. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`ciam-emulator: ${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (config.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const emulator = await createEmulator(config, {
+    version,
+    log: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.client_secret', '*.code'],
+    },
+  });
+  await emulator.app.listen({ host: config.host, port: config.port });
+  process.stdout.write(banner(emulator));
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    emulator.app.log.info({ signal }, 'shutting down');
+    emulator.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof FixtureError) {
+    process.stderr.write(`ciam-emulator: invalid fixtures: ${e.message}\n`);
+    process.exit(2);
+  }
+  if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    process.stderr.write(`ciam-emulator: the port is already in use (${(e as Error).message}). Pick another with --port.\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`ciam-emulator failed to start: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});

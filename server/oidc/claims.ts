@@ -1,0 +1,152 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Account, KoaContextWithOIDC } from 'oidc-provider';
+import type { Application, Directory, Tenant, User } from '../directory/index.js';
+import type { Clock } from '../clock.js';
+import { appIdFromIndicator, grantedOn, type ResourceResolver } from './resources.js';
+import { servicePrincipalId } from '../directory/applications.js';
+
+/**
+ * Token claims shaped like Entra's v2 tokens
+ * (learn.microsoft.com/entra/identity-platform/id-token-claims-reference, access-token-claims-reference).
+ */
+export interface ClaimsDeps {
+  directory: Directory;
+  tenant: Tenant;
+  clock: Clock;
+  resources: ResourceResolver;
+  issuer: string;
+}
+
+/** Opaque per-token values Entra puts in every token (`aio`, `rh`, `uti`). */
+const opaque = (bytes: number) => randomBytes(bytes).toString('base64url');
+
+/** The name a user signs in with: their email identity, else the UPN. */
+export function preferredUsername(user: User, tenant: Tenant): string {
+  const email = user.identities.find((i) => i.signInType === 'emailAddress') ?? user.identities[0];
+  return email?.issuerAssignedId ?? `${user.id}@${tenant.defaultDomain}`;
+}
+
+/**
+ * Entra's `login_hint` claim is opaque; apps send it back as `login_hint`/`logout_hint`. Ours is
+ * base64url JSON naming the user, so we can read it back.
+ */
+export function encodeLoginHint(user: User, tenant: Tenant): string {
+  return Buffer.from(JSON.stringify({ oid: user.id, tid: tenant.id, upn: preferredUsername(user, tenant) })).toString('base64url');
+}
+
+export function decodeLoginHint(hint: string): { oid: string; upn: string } | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(hint, 'base64url').toString('utf8')) as { oid?: unknown; upn?: unknown };
+    return typeof v.oid === 'string' && typeof v.upn === 'string' ? { oid: v.oid, upn: v.upn } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Entra's `sub` is pairwise: the same user has a different, stable `sub` in each app. */
+export function pairwiseSubject(tenantId: string, accountId: string, clientId: string): string {
+  return createHash('sha256').update(`${tenantId}|${accountId}|${clientId}`).digest('base64url');
+}
+
+export function createFindAccount({ directory, tenant, clock }: ClaimsDeps) {
+  return async function findAccount(_ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
+    const user = directory.users.findById(tenant.id, sub);
+    // A blocked or deleted user keeps no session and cannot refresh (Entra: AADSTS50057 / 50173).
+    if (!user || !user.accountEnabled) return undefined;
+    return {
+      accountId: user.id,
+      async claims() {
+        const email = user.mail ?? user.identities.find((i) => i.signInType === 'emailAddress')?.issuerAssignedId;
+        return {
+          sub: user.id,
+          oid: user.id,
+          tid: tenant.id,
+          ver: '2.0',
+          nbf: clock.nowSeconds(),
+          aio: opaque(48),
+          rh: `0.${opaque(40)}`,
+          uti: opaque(16),
+          name: user.displayName ?? undefined,
+          preferred_username: preferredUsername(user, tenant),
+          email: email ?? undefined,
+          login_hint: encodeLoginHint(user, tenant),
+        };
+      },
+    };
+  };
+}
+
+type JwtStructure = { header?: Record<string, unknown>; payload: Record<string, unknown> };
+interface TokenLike {
+  kind: string;
+  accountId?: string;
+  clientId?: string;
+  scope?: string;
+  resourceServer?: { identifier?: () => string; audience?: string };
+  extra?: Record<string, unknown>;
+}
+
+/**
+ * Turns oidc-provider's JWT access token into Entra's: `typ: JWT`, `scp` with short names, `azp`,
+ * `azpacr`, `oid`, `tid`, `uti`, `idtyp`, and `roles` for app-only tokens. A v1 API gets Entra's v1
+ * shape (`iss` sts.windows.net, `appid`, `appidacr`).
+ */
+export function createAccessTokenCustomizer({ directory, tenant, resources }: ClaimsDeps) {
+  return async function customizeJwt(_ctx: unknown, token: TokenLike, jwt: JwtStructure): Promise<void> {
+    const p = jwt.payload;
+    jwt.header = { typ: 'JWT' };
+    const clientId = String(p.client_id);
+    const client = directory.applications.findByAppId(tenant.id, clientId);
+    const resourceAppId = appIdFromIndicator(String(p.aud));
+    const resource = resources.byAppId(resourceAppId);
+    const v1 = resource?.accessTokenVersion === 1;
+    const acr = client?.isConfidential ? '1' : '0';
+
+    p.aud = v1 ? (resource?.identifierUris[0] ?? `api://${resourceAppId}`) : resourceAppId;
+    if (v1) {
+      p.iss = `https://sts.windows.net/${tenant.id}/`;
+      p.appid = clientId;
+      p.appidacr = acr;
+    } else {
+      p.azp = clientId;
+      p.azpacr = acr;
+    }
+    p.ver = v1 ? '1.0' : '2.0';
+    p.tid = tenant.id;
+    p.nbf = p.iat;
+    p.uti = p.jti;
+    p.aio = opaque(48);
+    p.rh = `0.${opaque(40)}`;
+    delete p.jti;
+    delete p.client_id;
+
+    if (token.kind === 'ClientCredentials') {
+      // App-only token: the app's service principal is the subject; `roles` are the app
+      // permissions an admin granted it on this resource.
+      const spId = client ? servicePrincipalId(client) : clientId;
+      p.oid = spId;
+      p.sub = spId;
+      p.idtyp = 'app';
+      const { roles } = grantedOn(client, resourceAppId);
+      if (roles.length) p.roles = roles;
+      delete p.scope;
+      return;
+    }
+
+    const user = token.accountId ? directory.users.findById(tenant.id, token.accountId) : undefined;
+    p.oid = token.accountId;
+    p.idtyp = 'user';
+    if (user) {
+      if (user.displayName) p.name = user.displayName;
+      p.preferred_username = preferredUsername(user, tenant);
+    }
+    const requested = String(p.scope ?? '').split(' ').filter(Boolean);
+    const names = requested.map((s) => s.slice(s.lastIndexOf('/') + 1));
+    // `.default` asks for every delegated permission the app was granted on the resource.
+    const scp = names.includes('.default') ? grantedOn(client, resourceAppId).scopes : names;
+    p.scp = [...new Set(scp)].join(' ');
+    delete p.scope;
+  };
+}
+
+export type { Application };

@@ -1,0 +1,97 @@
+import { errors } from 'oidc-provider';
+import { AadError } from '../errors.js';
+
+/**
+ * oidc-provider says what went wrong in OAuth terms; Entra says it with an AADSTS code. This maps
+ * one onto the other, using the error oidc-provider threw (its `error_detail` is more precise than
+ * the body) and what we know about the client.
+ */
+export interface ProviderErrorLike {
+  error?: string;
+  message?: string;
+  error_description?: string;
+  error_detail?: string;
+  cause?: unknown;
+  aad?: AadError;
+}
+
+export interface MappingContext {
+  route: 'token' | 'authorization' | 'other';
+  tenantName: string;
+  clientId: string | undefined;
+  clientIsPublic: boolean | undefined;
+  /** the request tried to authenticate with a client secret */
+  sentSecret: boolean;
+  redirectUri: string | undefined;
+  responseType: string | undefined;
+  /** the refresh token or code belonged to a SPA redirect URI */
+  spa: boolean;
+}
+
+/** Wraps an AadError so oidc-provider treats it as an exposed OAuth error (not a 500). */
+export function providerError(aad: AadError): Error {
+  const e = new errors.CustomOIDCProviderError(aad.error, aad.message) as Error & { aad?: AadError; status: number; statusCode: number };
+  e.aad = aad;
+  e.status = aad.status;
+  e.statusCode = aad.status;
+  return e;
+}
+
+export function toAadError(err: ProviderErrorLike, m: MappingContext): AadError {
+  if (err.aad) return err.aad;
+  const error = err.error ?? err.message ?? 'server_error';
+  const description = err.error_description ?? '';
+  const detail = err.error_detail ?? (err.cause instanceof Error ? err.cause.message : '') ?? '';
+  const missing = /missing required parameters? '?([\w ,]+?)'?$/.exec(description) ?? /missing required parameters? ([\w ,]+)$/.exec(description);
+
+  switch (error) {
+    case 'invalid_client':
+      if (detail.startsWith('the provided authentication mechanism does not match')) {
+        return m.clientIsPublic && m.sentSecret ? new AadError(700025) : new AadError(7000218);
+      }
+      if (detail === 'invalid secret provided') return new AadError(7000215, { clientId: m.clientId });
+      if (!m.clientId) return new AadError(900144, { name: 'client_id' });
+      return new AadError(700016, { clientId: m.clientId, tenant: m.tenantName });
+    case 'invalid_redirect_uri':
+      return m.redirectUri ? new AadError(50011, { redirectUri: m.redirectUri, clientId: m.clientId }) : new AadError(900971);
+    case 'login_required':
+      return new AadError(50058);
+    case 'interaction_required':
+    case 'consent_required':
+      return new AadError(65001, { clientId: m.clientId });
+    case 'access_denied':
+      return new AadError(65004);
+    case 'invalid_scope':
+    case 'invalid_target':
+      return new AadError(70011, { detail: description });
+    case 'unsupported_grant_type':
+      return new AadError(70003, { grantType: /grant_type '?([^']*)'?/.exec(description)?.[1] ?? '' });
+    case 'unsupported_response_type':
+    case 'unauthorized_client':
+      if (m.route === 'authorization') return new AadError(700054, { responseType: m.responseType });
+      return new AadError(70003, { grantType: detail || description });
+    case 'invalid_grant':
+      return invalidGrant(detail, m);
+    case 'invalid_request':
+      if (missing?.[1]) return new AadError(900144, { name: missing[1].split(/[ ,]+/)[0] });
+      if (detail === 'no client authentication mechanism provided' || description === 'no client authentication mechanism provided') {
+        return m.clientId ? new AadError(7000218) : new AadError(900144, { name: 'client_id' });
+      }
+      return new AadError(9002313, { detail: description });
+    default:
+      return new AadError(9002313, { detail: description || error });
+  }
+}
+
+function invalidGrant(detail: string, m: MappingContext): AadError {
+  if (detail === 'authorization code is expired') return new AadError(70008);
+  if (detail === 'authorization code already consumed') return new AadError(54005);
+  if (detail.includes('code_verifier')) return new AadError(501481);
+  if (detail === 'refresh token is expired') return m.spa ? new AadError(700084) : new AadError(700082);
+  if (detail === 'authorization code redirect_uri mismatch') {
+    return new AadError(70000, { detail: 'The redirect URI does not match the one the authorization code was issued for.' });
+  }
+  if (detail === 'client mismatch') return new AadError(70000, { detail: 'The grant was issued to a different client.' });
+  if (detail.endsWith('not found')) return new AadError(9002313, { detail: 'The grant is malformed, unknown or was revoked.' });
+  return new AadError(70000, { detail });
+}

@@ -1,0 +1,106 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config.js';
+import type { Clock } from '../clock.js';
+import { AadError, toOAuthBody } from '../errors.js';
+import { requestIds } from '../http/request-ids.js';
+import type { TenantRegistry } from './registry.js';
+import { checkCrossOriginRedemption, readBody, replay } from './spa-redemption.js';
+import type { Directory } from '../directory/index.js';
+
+/**
+ * Routes `/{tenant}/<protocol path>` to that tenant's oidc-provider, mounted at the tenant's GUID
+ * (so every URL it builds uses the GUID, as Entra's discovery does). Everything else falls through
+ * to fastify: the interaction pages, `/_emulator/*`, and later Graph.
+ */
+const PROTOCOL_PATH = /^\/(?:v2\.0\/)?\.well-known\/openid-configuration$|^\/oauth2\/v2\.0\/(?:authorize(?:\/[\w-]+)?|token|logout(?:\/confirm|\/success)?)$|^\/discovery\/v2\.0\/keys$|^\/openid\/userinfo$/;
+
+export interface MountDeps {
+  config: Config;
+  clock: Clock;
+  registry: TenantRegistry;
+  directory: Directory;
+}
+
+export function createOidcMount({ config, clock, registry, directory }: MountDeps) {
+  const publicUrl = new URL(config.publicUrl);
+
+  const sendError = (req: IncomingMessage, res: ServerResponse, aad: AadError) => {
+    const ids = requestIds(req);
+    res.statusCode = aad.status;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('cache-control', 'no-store');
+    res.setHeader('x-ms-request-id', ids.traceId);
+    res.setHeader('client-request-id', ids.correlationId);
+    // A browser calling the token endpoint must be able to read the error.
+    if (req.headers.origin) {
+      res.setHeader('access-control-allow-origin', req.headers.origin);
+      res.setHeader('vary', 'Origin');
+    }
+    res.end(JSON.stringify(toOAuthBody(aad, { ...ids, now: clock.now() }, config.publicUrl)));
+  };
+
+  return function oidcMount(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pathname = q === -1 ? url : url.slice(0, q);
+    const search = q === -1 ? '' : url.slice(q);
+    const match = /^\/([^/]+)(\/.*)$/.exec(pathname);
+    if (!match || !PROTOCOL_PATH.test(match[2]!)) return next();
+    let alias: string;
+    try {
+      alias = decodeURIComponent(match[1]!);
+    } catch {
+      return sendError(req, res, new AadError(90002, { tenant: match[1] }));
+    }
+    const oidc = registry.resolve(alias);
+    if (!oidc) return sendError(req, res, new AadError(90002, { tenant: alias }));
+
+    const rest = match[2]!.replace(/^\/v2\.0\/\.well-known\//, '/.well-known/');
+    if (rest === '/oauth2/v2.0/token' && req.method !== 'POST' && req.method !== 'OPTIONS') {
+      return sendError(req, res, new AadError(900561, { method: req.method, allowed: 'POST, OPTIONS' }));
+    }
+
+    // Never build URLs from the request's Host: the issuer and every endpoint come from the public URL.
+    req.headers.host = publicUrl.host;
+    req.headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
+    delete req.headers['x-forwarded-host'];
+    delete req.headers['x-forwarded-for'];
+    const target = rest === '/oauth2/v2.0/authorize' ? sanitizeAuthorizeQuery(search) : search;
+    const raw = req as IncomingMessage & { originalUrl?: string };
+    raw.originalUrl = `/${oidc.tenant.id}${rest}${target}`;
+    raw.url = `${rest}${target}`;
+
+    if (rest === '/oauth2/v2.0/token' && req.method === 'POST' && typeof req.headers.origin === 'string') {
+      const origin = req.headers.origin;
+      readBody(req).then((body) => {
+        if (!body) return sendError(req, res, new AadError(9002313, { detail: 'The request body is too large.' }));
+        const failure = checkCrossOriginRedemption(body, origin, (id) => directory.applications.findByAppId(oidc.tenant.id, id));
+        if (failure) return sendError(req, res, failure);
+        return oidc.callback(replay(req, body), res);
+      }).catch(next);
+      return;
+    }
+    oidc.callback(req, res);
+  };
+}
+
+/**
+ * MSAL adds a `claims` request (`{"access_token":{"xms_cc":…}}` or id_token claims) that Entra accepts
+ * whole; oidc-provider accepts only its id_token/userinfo members, so the rest is dropped here.
+ */
+function sanitizeAuthorizeQuery(search: string): string {
+  if (!search.includes('claims=')) return search;
+  const params = new URLSearchParams(search);
+  const claims = params.get('claims');
+  if (claims === null) return search;
+  try {
+    const parsed = JSON.parse(claims) as Record<string, unknown>;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return search;
+    const kept = Object.fromEntries(Object.entries(parsed).filter(([k, v]) => (k === 'id_token' || k === 'userinfo') && v && typeof v === 'object'));
+    if (Object.keys(kept).length) params.set('claims', JSON.stringify(kept));
+    else params.delete('claims');
+    return `?${params.toString()}`;
+  } catch {
+    return search; // malformed JSON: oidc-provider rejects it (AADSTS9002313)
+  }
+}
