@@ -139,6 +139,11 @@ export class ApplicationRepository {
     return row && toApplication(row);
   }
 
+  /** The app that registered this redirect URI (any platform), for logout requests that name no client. */
+  findByRedirectUri(tenantId: string, uri: string): Application | undefined {
+    return this.list(tenantId).find((a) => redirectUriPlatform(a, uri) !== undefined);
+  }
+
   list(tenantId: string): Application[] {
     return this.#list.all(tenantId).map(toApplication);
   }

@@ -65,7 +65,8 @@ export function createOidcMount({ config, clock, registry, directory }: MountDep
     req.headers['x-forwarded-proto'] = publicUrl.protocol.slice(0, -1);
     delete req.headers['x-forwarded-host'];
     delete req.headers['x-forwarded-for'];
-    const target = rest === '/oauth2/v2.0/authorize' ? sanitizeAuthorizeQuery(search) : search;
+    const target = rest === '/oauth2/v2.0/authorize' ? sanitizeAuthorizeQuery(search)
+      : rest === '/oauth2/v2.0/logout' ? logoutClient(search, (uri) => directory.applications.findByRedirectUri(oidc.tenant.id, uri)?.appId) : search;
     const raw = req as IncomingMessage & { originalUrl?: string };
     raw.originalUrl = `/${oidc.tenant.id}${rest}${target}`;
     raw.url = `${rest}${target}`;
@@ -82,6 +83,20 @@ export function createOidcMount({ config, clock, registry, directory }: MountDep
     }
     oidc.callback(req, res);
   };
+}
+
+/**
+ * oidc-provider honours post_logout_redirect_uri only with client_id or id_token_hint, and
+ * msal-browser sends neither; Entra accepts any registered redirect URI, so the app is found by it.
+ */
+function logoutClient(search: string, appIdFor: (uri: string) => string | undefined): string {
+  const params = new URLSearchParams(search);
+  const uri = params.get('post_logout_redirect_uri');
+  if (!uri || params.has('client_id') || params.has('id_token_hint')) return search;
+  const appId = appIdFor(uri);
+  if (!appId) return search;
+  params.set('client_id', appId);
+  return `?${params.toString()}`;
 }
 
 /**

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../clock.js';
+import { DEFAULT, startTestEmulator, type TestEmulator } from '../../testing/harness.js';
+import { HttpBrowser } from '../../testing/browser.js';
+import { authorizeUrl } from '../../testing/oauth.js';
+import { encodeLoginHint } from '../../oidc/claims.js';
+
+let emu: TestEmulator;
+const clock = new ManualClock();
+beforeAll(async () => { emu = await startTestEmulator({ clock }); });
+afterAll(async () => { await emu.close(); });
+
+const base = () => `${emu.url}/${DEFAULT.domain}`;
+const webAuthorize = (extra: Record<string, string> = {}) => authorizeUrl(base(), { client_id: DEFAULT.web, redirect_uri: DEFAULT.webRedirect, ...extra });
+
+describe('hosted sign-in page', () => {
+  it('shows an accessible, CSRF-protected form that works inside an iframe', async () => {
+    const browser = new HttpBrowser(emu.url);
+    const res = await browser.request(webAuthorize());
+    const page = await browser.go(new URL(res.headers.get('location')!, emu.url).href);
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('<label for="email">Email address</label>');
+    expect(page.html).toContain('<label for="password">Password</label>');
+    expect(page.html).toMatch(/name="_csrf" value="[^"]+"/);
+    expect(page.html).toContain('Contoso');
+    const headers = (await browser.request(page.url)).headers;
+    expect(headers.get('cross-origin-opener-policy')).toBeNull();
+    expect(headers.get('x-frame-options')).toBeNull();
+  });
+
+  it('prefills the email from login_hint, including the opaque login_hint claim MSAL sends back', async () => {
+    const plain = await new HttpBrowser(emu.url).go(webAuthorize({ login_hint: 'alice@contoso.com' }));
+    expect(plain.html).toContain('value="alice@contoso.com"');
+    const user = emu.directory.users.findById(DEFAULT.tenantId, DEFAULT.alice.id)!;
+    const opaque = await new HttpBrowser(emu.url).go(webAuthorize({ login_hint: encodeLoginHint(user, emu.registry.resolve('contoso')!.tenant) }));
+    expect(opaque.html).toContain('value="alice@contoso.com"');
+  });
+
+  it.each([
+    { name: 'a wrong password', email: DEFAULT.alice.email, password: 'nope-nope', code: 50126, message: 'Your password is incorrect.' },
+    { name: 'an unknown email', email: 'nobody@contoso.com', password: 'whatever1!', code: 50034, message: "We couldn't find an account with this email address." },
+    { name: 'a blocked account', email: DEFAULT.blocked.email, password: DEFAULT.blocked.password, code: 50057, message: 'Your account has been locked.' },
+  ])('answers $name with AADSTS$code on the page, keeping the email', async ({ email, password, code, message }) => {
+    const page = await new HttpBrowser(emu.url).signIn(webAuthorize(), email, password);
+    expect(page.status).toBe(400);
+    expect(page.html).toContain(`AADSTS${code}`);
+    expect(page.html).toContain(message.replace("'", '&#39;'));
+    expect(page.html).toContain(`value="${email}"`);
+    expect(page.html).toContain('aria-invalid="true"');
+  });
+
+  it('rejects a post without the CSRF token', async () => {
+    const browser = new HttpBrowser(emu.url);
+    const page = await browser.go(webAuthorize());
+    const action = /action="([^"]+)"/.exec(page.html)![1]!;
+    const res = await browser.go(new URL(action, page.url).href, { form: { email: DEFAULT.alice.email, password: DEFAULT.alice.password } });
+    expect(res.status).toBe(400);
+    expect(res.html).toContain('AADSTS50089');
+  });
+
+  it('locks an account for 60 s after 10 failed attempts, counting a repeated wrong password once (AADSTS50053)', async () => {
+    const lockoutTenant = DEFAULT.tenantId;
+    const browser = new HttpBrowser(emu.url);
+    const failures = () => emu.directory.users.findById(lockoutTenant, DEFAULT.alice.id)!.failedSignIns;
+    const before = failures();
+    // The same wrong password three times counts once.
+    for (let i = 0; i < 3; i++) await browser.signIn(webAuthorize(), DEFAULT.alice.email, 'same-wrong-1');
+    expect(failures()).toBe(before + 1);
+    for (let i = before + 2; i <= 10; i++) {
+      const page = await browser.signIn(webAuthorize(), DEFAULT.alice.email, `wrong-${i}`);
+      expect(page.html).toContain('AADSTS50126');
+    }
+    const locked = await browser.signIn(webAuthorize(), DEFAULT.alice.email, DEFAULT.alice.password);
+    expect(locked.html).toContain('AADSTS50053');
+    clock.advance(61_000);
+    const ok = await browser.signIn(webAuthorize(), DEFAULT.alice.email, DEFAULT.alice.password);
+    expect(ok.url.startsWith(DEFAULT.webRedirect)).toBe(true);
+    expect(emu.directory.users.findById(lockoutTenant, DEFAULT.alice.id)!.failedSignIns).toBe(0);
+  });
+});
+
+describe('authorize endpoint', () => {
+  it('signs in once and lets a second app in without the form (SSO session)', async () => {
+    const browser = new HttpBrowser(emu.url);
+    const first = await browser.signIn(webAuthorize(), DEFAULT.alice.email, DEFAULT.alice.password);
+    expect(new URL(first.url).searchParams.get('code')).toBeTruthy();
+    const spa = await browser.go(authorizeUrl(base(), { client_id: DEFAULT.spa, redirect_uri: 'http://localhost:3000', code_challenge: 'x'.repeat(43), code_challenge_method: 'S256' }));
+    expect(spa.url.startsWith('http://localhost:3000')).toBe(true);
+    expect(new URL(spa.url).searchParams.get('code')).toBeTruthy();
+
+    const forced = await browser.go(webAuthorize({ prompt: 'login' }));
+    expect(forced.html).toContain('name="password"');
+    for (const prompt of ['select_account', 'create']) {
+      const page = await browser.go(webAuthorize({ prompt }));
+      expect(page.html, prompt).toContain('name="password"');
+    }
+    const silent = await browser.go(webAuthorize({ prompt: 'none' }));
+    expect(new URL(silent.url).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('answers prompt=none without a session with login_required (AADSTS50058) at the app', async () => {
+    const page = await new HttpBrowser(emu.url).go(webAuthorize({ prompt: 'none', state: 'silent-1' }));
+    const url = new URL(page.url);
+    expect(url.origin + url.pathname).toBe(DEFAULT.webRedirect);
+    expect(url.searchParams.get('error')).toBe('login_required');
+    expect(url.searchParams.get('error_description')).toMatch(/^AADSTS50058: /);
+    expect(url.searchParams.get('error_uri')).toBe(`${emu.url}/error?code=50058`);
+    expect(url.searchParams.get('state')).toBe('silent-1');
+    expect(url.searchParams.has('iss')).toBe(false);
+  });
+
+  it('shows a page, never a redirect, for an unregistered redirect URI (AADSTS50011) or an unknown client (AADSTS700016)', async () => {
+    const browser = new HttpBrowser(emu.url);
+    for (const [params, code] of [
+      [{ client_id: DEFAULT.web, redirect_uri: 'https://evil.example/cb' }, 50011],
+      // A SPA may not use the web app's redirect URI, nor a web-platform URI of its own.
+      [{ client_id: DEFAULT.spa, redirect_uri: DEFAULT.webRedirect }, 50011],
+      [{ client_id: '99999999-9999-4999-8999-999999999999', redirect_uri: DEFAULT.webRedirect }, 700016],
+    ] as const) {
+      const res = await browser.request(authorizeUrl(base(), params));
+      expect(res.status).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+      expect(await res.text()).toContain(`AADSTS${code}`);
+    }
+  });
+
+  it('accepts the claims request MSAL always sends, including client capabilities', async () => {
+    const claims = JSON.stringify({ id_token: { signin_state: { essential: false }, login_hint: { essential: false } }, access_token: { xms_cc: { values: ['CP1'] } } });
+    const page = await new HttpBrowser(emu.url).go(webAuthorize({ claims, clidata: '1', 'x-client-SKU': 'msal.js.browser', pocd: '1' }));
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('name="password"');
+  });
+
+  it('supports implicit id_token with form_post and nonce (Microsoft.Identity.Web default)', async () => {
+    const page = await new HttpBrowser(emu.url).signIn(webAuthorize({ response_type: 'id_token', response_mode: 'form_post', scope: 'openid profile', client_info: '1' }),
+      DEFAULT.alice.email, DEFAULT.alice.password);
+    expect(page.html).toContain(`action="${DEFAULT.webRedirect}"`);
+    for (const field of ['id_token', 'state', 'client_info', 'session_state']) expect(page.html, field).toContain(`name="${field}"`);
+  });
+});
+
+describe('logout', () => {
+  it('clears the session and returns to a registered post_logout_redirect_uri with state', async () => {
+    const browser = new HttpBrowser(emu.url);
+    await browser.signIn(webAuthorize(), DEFAULT.alice.email, DEFAULT.alice.password);
+    const out = await browser.go(`${base()}/oauth2/v2.0/logout?post_logout_redirect_uri=${encodeURIComponent('http://localhost:3000')}&state=bye&client-request-id=abc`);
+    expect(out.html).toContain('logout');
+    const done = await browser.submit(out, {});
+    expect(done.url).toBe('http://localhost:3000/?state=bye');
+    const again = await browser.go(webAuthorize());
+    expect(again.html).toContain('name="password"');
+  });
+
+  it('shows the signed-out page, not a redirect, for an unregistered post_logout_redirect_uri', async () => {
+    const browser = new HttpBrowser(emu.url);
+    await browser.signIn(webAuthorize(), DEFAULT.alice.email, DEFAULT.alice.password);
+    const out = await browser.go(`${base()}/oauth2/v2.0/logout?post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`);
+    const done = out.html.includes('<form') ? await browser.submit(out, {}) : out;
+    expect(done.url.startsWith(emu.url)).toBe(true);
+  });
+});
