@@ -81,6 +81,10 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource }: Adap
     }
 
     async consume(id: string): Promise<void> {
+      // Entra rotates refresh tokens but does not revoke the one just used (it stays valid until it
+      // expires), so two tabs refreshing at once both succeed; oidc-provider would revoke the whole
+      // grant on reuse of a consumed one.
+      if (this.model === 'RefreshToken') return;
       consume.run(nowSeconds(), tenantId, this.model, id);
     }
 

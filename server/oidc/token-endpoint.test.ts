@@ -105,6 +105,10 @@ describe('token endpoint: single-page apps (cross-origin redemption)', () => {
       scope: `openid profile offline_access ${API}/ToDoList.Read`, client_info: '1' }, { origin: 'http://localhost:3000' });
     expect(again.status, JSON.stringify(again.body)).toBe(200);
     expect(again.body.refresh_token).not.toBe(r.body.refresh_token);
+
+    // As in Entra, the refresh token just used stays valid (two tabs refreshing at once both succeed).
+    const reuse = await postForm(token, { grant_type: 'refresh_token', client_id: DEFAULT.spa, refresh_token: String(r.body.refresh_token) }, { origin: 'http://localhost:3000' });
+    expect(reuse.status, JSON.stringify(reuse.body)).toBe(200);
   });
 
   it('gives SPA refresh tokens a fixed 24 h lifetime that rotation does not extend', async () => {
