@@ -5,8 +5,13 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/chromium.js';
  * Browser tests of the hosted pages: `npm run test:e2e` (e2e/run.mjs checks for Chromium first).
  * One emulator serves the whole run (global-setup.ts); one worker keeps its shared state simple.
  */
-export default defineConfig({
+export default defineConfig<object, { sampleApps: boolean }>({
   testDir: './specs',
+  // The hosted pages are tested against a stub app; the quickstart sample apps (e2e/apps) run for real.
+  projects: [
+    { name: 'hosted-pages', testIgnore: /sample-apps\// },
+    { name: 'sample-apps', testMatch: /sample-apps\/.*\.spec\.ts/, use: { sampleApps: true } },
+  ],
   outputDir: '../test-results/e2e',
   globalSetup: './global-setup.ts',
   workers: 1,

@@ -27,9 +27,10 @@ export function trustCertificateArg(spkiSha256: string): string {
 }
 
 /**
- * Sends the browser's connections for `hostPort` (e.g. localhost:3001) to a local port instead;
- * URLs, origins and cookies still say `hostPort`.
+ * Sends the browser's connections for each `host:port` (e.g. localhost:3001) to a local port
+ * instead; URLs, origins and cookies still say `host:port`. One switch holds every rule (a second
+ * --host-resolver-rules would replace the first).
  */
-export function mapHostArg(hostPort: string, toPort: number): string {
-  return `--host-resolver-rules=MAP ${hostPort} 127.0.0.1:${toPort}`;
+export function mapHostArg(ports: Record<string, number>): string {
+  return `--host-resolver-rules=${Object.entries(ports).map(([hostPort, to]) => `MAP ${hostPort} 127.0.0.1:${to}`).join(',')}`;
 }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -47,6 +47,25 @@ export async function startEmulator(): Promise<RunningEmulator> {
 
 class PortTaken extends Error {}
 
+/**
+ * Users only the browser tests touch, added to a copy of the default fixtures, so a test that locks
+ * an account out (60 s) cannot disturb the others.
+ */
+export const E2E_USERS = {
+  lockout: { id: 'eeeeeeee-0001-4eee-8eee-eeeeeeeeeeee', email: 'lockout@contoso.com', password: 'Passw0rd!' },
+} as const;
+
+function e2eFixtures(dir: string): string {
+  const target = join(dir, 'fixtures');
+  cpSync(join(ROOT, 'fixtures/default'), target, { recursive: true });
+  const users = JSON.parse(readFileSync(join(target, 'users.json'), 'utf8')) as unknown[];
+  for (const u of Object.values(E2E_USERS)) {
+    users.push({ id: u.id, displayName: 'Lockout Example', mail: u.email, identities: [{ signInType: 'emailAddress', issuer: 'contoso.onmicrosoft.com', issuerAssignedId: u.email }], password: u.password });
+  }
+  writeFileSync(join(target, 'users.json'), JSON.stringify(users));
+  return target;
+}
+
 async function startOn(port: number, certsDir: string): Promise<RunningEmulator> {
   // Through a guard that stops the emulator if this process dies without running the teardown
   // (e.g. on a SIGTERM, which Playwright does not handle): it watches the stdin pipe we hold.
@@ -54,6 +73,7 @@ async function startOn(port: number, certsDir: string): Promise<RunningEmulator>
     fileURLToPath(new URL('./emulator-guard.mjs', import.meta.url)),
     '--import', 'tsx', 'server/main.ts',
     '--data', ':memory:', '--port', String(port), '--argon2', 'test', '--certs', certsDir, '--log-level', 'warn',
+    '--fixtures', e2eFixtures(certsDir),
   ], {
     cwd: ROOT,
     // Its own process group (so Ctrl+C in the terminal does not kill it before the teardown, and

@@ -192,6 +192,8 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
       const grant = (existingId && (await ctx.oidc.provider.Grant.find(existingId)))
         || new ctx.oidc.provider.Grant({ accountId, clientId: client.clientId });
       grant.addOIDCScope([...ctx.oidc.requestParamOIDCScopes].join(' '));
+      // Claims asked for by name (MSAL's claims parameter asks for login_hint) need no consent either.
+      if (ctx.oidc.requestParamClaims?.size) grant.addOIDCClaims([...ctx.oidc.requestParamClaims]);
       const app = findApp(client.clientId);
       for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers ?? {})) {
         const resourceAppId = appIdFromIndicator(indicator);
