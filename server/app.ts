@@ -19,6 +19,8 @@ import { errorLookupRoute, oauthRoutes } from './oidc/routes.js';
 import { signInRoutes } from './flows/sign-in/routes.js';
 import { createSignInService } from './flows/sign-in/service.js';
 import { emulatorRoutes } from './emulator/routes.js';
+import { mailRoutes } from './emulator/mail-routes.js';
+import type { Mailer } from './mail/index.js';
 import { AadError } from './errors.js';
 import type { TlsMaterial } from './tls/certificates.js';
 
@@ -28,6 +30,8 @@ export interface AppDeps {
   clock: Clock;
   random: Random;
   log: FastifyServerOptions['logger'];
+  /** sends the flows' codes; its outbox backs /_emulator/v1/mail and the mailbox page */
+  mailer: Mailer;
   /** defaults to the profile named in config.argon2 */
   hasher?: PasswordHasher;
   /** serve https with this certificate (absent with --http) */
@@ -39,6 +43,7 @@ export interface App {
   app: FastifyInstance;
   directory: Directory;
   registry: TenantRegistry;
+  mailer: Mailer;
 }
 
 /**
@@ -86,7 +91,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(async (control) => {
     control.setErrorHandler(controlPlaneErrorHandler());
     emulatorRoutes(control, { registry, caPem: deps.tls?.caPem, version: deps.version ?? '0.0.0' });
+    mailRoutes(control, { outbox: deps.mailer.outbox, views });
   });
 
-  return { app, directory, registry };
+  return { app, directory, registry, mailer: deps.mailer };
 }

@@ -21,6 +21,8 @@ export interface Config {
   certsDir: string;
   argon2: Argon2Profile;
   logLevel: string;
+  /** an smtp:// or smtps:// URL every mail is relayed to, besides the outbox; undefined = outbox only */
+  smtp: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -35,6 +37,7 @@ const FLAGS = {
   certs: { type: 'string', env: 'CIAM_CERTS' },
   argon2: { type: 'string', env: 'CIAM_ARGON2' },
   'log-level': { type: 'string', env: 'CIAM_LOG_LEVEL' },
+  smtp: { type: 'string', env: 'CIAM_SMTP' },
   help: { type: 'boolean', env: '' },
 } as const;
 
@@ -47,7 +50,9 @@ export const USAGE = `Usage: npm start -- [options]   (each option also as an en
   --public-url URL    CIAM_PUBLIC_URL  base URL for the issuer and all endpoints (Docker, proxies)
   --certs DIR         CIAM_CERTS       where the local CA and TLS certificate are kept (default <data>/certs)
   --argon2 PROFILE    CIAM_ARGON2      password hashing cost: owasp (default) or test (cheap)
-  --log-level LEVEL   CIAM_LOG_LEVEL   fatal|error|warn|info|debug (default warn; info logs every request)`;
+  --log-level LEVEL   CIAM_LOG_LEVEL   fatal|error|warn|info|debug (default warn; info logs every request)
+  --smtp URL          CIAM_SMTP        also relay every mail to this SMTP server (smtp://host:port); mail is
+                                       always kept in the mailbox at /_emulator/mail`;
 
 function truthy(v: string): boolean {
   return ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
@@ -101,6 +106,15 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
   } else {
     publicUrl = `${http ? 'http' : 'https'}://${hostForUrl(host)}:${port}`;
   }
+  const smtp = get('smtp') as string | undefined;
+  if (smtp !== undefined) {
+    const parsed = URL.canParse(smtp) ? new URL(smtp) : undefined;
+    // The message does not repeat the value: an SMTP URL may carry a password.
+    if (!parsed || (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') || !parsed.hostname) {
+      throw new ConfigError('--smtp must be an smtp:// or smtps:// URL with a host, such as smtp://localhost:1025');
+    }
+  }
+
   // With an in-memory database the certificates still need a stable home, or every run would mint a
   // new CA that nobody trusts; they go to the default data folder.
   const certsDir = resolve(cwd, String(get('certs') ?? (data === ':memory:' ? '.ciam-emulator/certs' : `${data}/certs`)));
@@ -109,6 +123,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
     host, port, http, data, fixtures, publicUrl, certsDir,
     argon2: argon2 as Argon2Profile,
     logLevel: String(get('log-level') ?? 'warn'),
+    smtp,
     help: Boolean(values.help),
   });
 }

@@ -1,4 +1,4 @@
-import type { FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
 import { cryptoRandom, systemClock, type Clock, type Random } from './clock.js';
 import { openDatabase, type Db } from './db/connection.js';
@@ -11,6 +11,7 @@ import type { FixtureSet } from './fixtures/schema.js';
 import { ensureCertificates, type TlsMaterial } from './tls/certificates.js';
 import { buildApp, type App } from './app.js';
 import { sweepExpired } from './oidc/adapter.js';
+import { createConfiguredMailer } from './mail/index.js';
 
 export interface EmulatorOptions {
   clock?: Clock;
@@ -42,7 +43,12 @@ export async function createEmulator(config: Config, options: EmulatorOptions = 
     migrate(db);
     await applyFixtures({ db, directory: createDirectory(db), hasher, clock, random }, fixtures);
     const tls = config.http ? undefined : await ensureCertificates(config.certsDir, [config.host, new URL(config.publicUrl).hostname]);
-    const built = await buildApp({ config, db, clock, random, log: options.log ?? false, hasher, ...(tls ? { tls } : {}), ...(options.version ? { version: options.version } : {}) });
+    // The mailer exists before the app whose logger it reports SMTP failures to; nothing is mailed
+    // before the app is built, so its warnings always find the log.
+    let appLog: FastifyBaseLogger | undefined;
+    const mailer = createConfiguredMailer({ config, db, clock, random, log: { warn: (obj, msg) => appLog?.warn(obj, msg) } });
+    const built = await buildApp({ config, db, clock, random, mailer, log: options.log ?? false, hasher, ...(tls ? { tls } : {}), ...(options.version ? { version: options.version } : {}) });
+    appLog = built.app.log;
     // Expired codes, sessions and tokens are swept now and then so the table does not grow forever.
     const sweeper = setInterval(() => sweepExpired(db, clock), 10 * 60 * 1000).unref();
     return {
@@ -54,6 +60,7 @@ export async function createEmulator(config: Config, options: EmulatorOptions = 
       async close() {
         clearInterval(sweeper);
         await built.app.close();
+        await mailer.close();
         db.close();
       },
     };
