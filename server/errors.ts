@@ -57,6 +57,22 @@ export const AADSTS = {
   90023: { error: 'invalid_request', status: 400, message: (p) => `${p.detail ?? 'The request is not supported.'}` },
   70003: { error: 'unsupported_grant_type', status: 400, message: (p) => `The app requested an unsupported grant type ${q(p.grantType)}.` },
   900561: { error: 'invalid_request', status: 400, message: (p) => `The endpoint only accepts ${p.allowed ?? 'POST, OPTIONS'} requests. Received a ${p.method ?? ''} request.` },
+  // self-service flows (sign-up, email one-time passcode, password reset); the native authentication
+  // API returns the same codes (native-auth-api.md §2)
+  90100: { error: 'invalid_request', status: 400, message: (p) => `${p.name ?? 'username'} parameter is empty or not valid.` },
+  1003037: { error: 'user_already_exists', status: 400, message: () => 'It looks like you may already have an account with this email address. Sign in instead.' },
+  50181: { error: 'invalid_grant', suberror: 'invalid_oob_value', status: 400, message: (p) => `Unable to validate the one-time code. ${p.detail ?? ''}`.trim() },
+  399246: { error: 'invalid_grant', suberror: 'password_too_weak', status: 400, message: (p) => `The password does not meet the password policy. ${p.detail ?? ''}`.trim() },
+  55103: { error: 'credential_required', status: 400, message: () => 'A password is required to complete sign-up.' },
+  55106: { error: 'attributes_required', status: 400, message: () => 'User attributes are required to complete sign-up.' },
+  552003: { error: 'expired_token', status: 400, message: () => 'The continuation token has expired. Start the flow again.' },
+  55200: { error: 'invalid_request', status: 400, message: () => 'The continuation_token is invalid.' },
+  500222: { error: 'invalid_request', status: 400, message: () => 'The user account does not have a password; it signs in with an email one-time passcode.' },
+  // Not an Entra code: Entra returns attribute_validation_failed without one.
+  9990422: { error: 'invalid_grant', suberror: 'attribute_validation_failed', status: 400, message: (p) => `An attribute value is not valid: ${p.detail ?? ''}`.trim() },
+  // Not an Entra code either: the tenant's user flow does not allow this (no self-service sign-up, or
+  // no user flow linked to the app).
+  9990403: { error: 'unauthorized_client', status: 400, message: (p) => `${p.detail ?? 'The user flow linked to this application does not allow this.'}` },
   // Not an Entra code: the emulator's own, for behaviour it does not emulate yet. Saying so beats a fake success.
   9990001: { error: 'temporarily_unavailable', status: 400, message: (p) => `ciam-emulator does not emulate ${p.feature ?? 'this endpoint'} yet.` },
   // Not an Entra code: no such endpoint (Entra answers these with a bare 404 page).
@@ -74,7 +90,8 @@ export class AadError extends Error {
   readonly status: number;
   readonly suberror: string | undefined;
 
-  constructor(code: AadCode, params: Params = {}, options?: { cause?: unknown }) {
+  /** `suberror` overrides the catalog's (Entra answers one code with several password suberrors). */
+  constructor(code: AadCode, params: Params = {}, options?: { cause?: unknown; suberror?: string }) {
     const entry: CatalogEntry = AADSTS[code];
     super(`AADSTS${code}: ${entry.message(params)}`, options);
     this.name = 'AadError';
@@ -82,7 +99,7 @@ export class AadError extends Error {
     this.params = params;
     this.error = entry.error;
     this.status = entry.status;
-    this.suberror = entry.suberror;
+    this.suberror = options?.suberror ?? entry.suberror;
   }
 
   /** The message without the `AADSTSnnnn: ` prefix, for pages that show the code separately. */

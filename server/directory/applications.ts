@@ -23,6 +23,12 @@ export interface GrantedPermission {
   roles?: string[];
 }
 
+/** A claim an app adds to its tokens from a user attribute (built-in or `extension_…`). */
+export interface ClaimMapping {
+  claim: string;
+  source: string;
+}
+
 export interface Application {
   tenantId: string;
   id: string;
@@ -40,6 +46,7 @@ export interface Application {
   scopes: PermissionScope[];
   appRoles: AppRole[];
   grantedPermissions: GrantedPermission[];
+  claimsMapping: ClaimMapping[];
   /** true when the app has at least one client secret: it then authenticates at the token endpoint */
   isConfidential: boolean;
 }
@@ -61,6 +68,7 @@ interface AppRow {
   scopes_json: string;
   app_roles_json: string;
   granted_permissions_json: string;
+  claims_mapping_json: string;
   password_count: number;
 }
 
@@ -83,6 +91,7 @@ const toApplication = (r: AppRow): Application => ({
   scopes: json(r.scopes_json),
   appRoles: json(r.app_roles_json),
   grantedPermissions: json(r.granted_permissions_json),
+  claimsMapping: json(r.claims_mapping_json),
   isConfidential: r.password_count > 0,
 });
 
@@ -114,16 +123,17 @@ export class ApplicationRepository {
     this.#upsert = db.prepare(`
       INSERT INTO applications (tenant_id, id, app_id, display_name, web_redirect_uris_json, spa_redirect_uris_json,
         public_redirect_uris_json, logout_url, id_token_issuance, access_token_issuance, is_fallback_public_client,
-        identifier_uris_json, access_token_version, scopes_json, app_roles_json, granted_permissions_json, created_at)
+        identifier_uris_json, access_token_version, scopes_json, app_roles_json, granted_permissions_json, claims_mapping_json, created_at)
       VALUES (@tenantId, @id, @appId, @displayName, @web, @spa, @public, @logoutUrl, @idTokenIssuance, @accessTokenIssuance,
-        @isFallbackPublicClient, @identifierUris, @accessTokenVersion, @scopes, @appRoles, @grantedPermissions, @now)
+        @isFallbackPublicClient, @identifierUris, @accessTokenVersion, @scopes, @appRoles, @grantedPermissions, @claimsMapping, @now)
       ON CONFLICT (tenant_id, id) DO UPDATE SET app_id = excluded.app_id, display_name = excluded.display_name,
         web_redirect_uris_json = excluded.web_redirect_uris_json, spa_redirect_uris_json = excluded.spa_redirect_uris_json,
         public_redirect_uris_json = excluded.public_redirect_uris_json, logout_url = excluded.logout_url,
         id_token_issuance = excluded.id_token_issuance, access_token_issuance = excluded.access_token_issuance,
         is_fallback_public_client = excluded.is_fallback_public_client, identifier_uris_json = excluded.identifier_uris_json,
         access_token_version = excluded.access_token_version, scopes_json = excluded.scopes_json,
-        app_roles_json = excluded.app_roles_json, granted_permissions_json = excluded.granted_permissions_json`);
+        app_roles_json = excluded.app_roles_json, granted_permissions_json = excluded.granted_permissions_json,
+        claims_mapping_json = excluded.claims_mapping_json`);
     this.#secrets = db.prepare<[string, string, number], { secret_sha256: string }>(`
       SELECT p.secret_sha256 FROM app_passwords p JOIN applications a ON a.tenant_id = p.tenant_id AND a.id = p.app_object_id
       WHERE a.tenant_id = ? AND a.app_id = lower(?) AND (p.end_at IS NULL OR p.end_at > ?)`);
@@ -166,6 +176,7 @@ export class ApplicationRepository {
       scopes: JSON.stringify(app.scopes),
       appRoles: JSON.stringify(app.appRoles),
       grantedPermissions: JSON.stringify(app.grantedPermissions),
+      claimsMapping: JSON.stringify(app.claimsMapping),
       now,
     });
   }

@@ -15,6 +15,8 @@ export interface Tenant {
   branding: Branding;
   /** keys oidc-provider signs its cookies with; made at first start, kept so sessions survive restarts */
   cookieKeys: string[];
+  /** one-time codes fixed per email address (fixtures), so tests know them in advance */
+  fixedCodes: Record<string, string>;
 }
 
 interface TenantRow {
@@ -25,6 +27,7 @@ interface TenantRow {
   b2c_extensions_app_id: string | null;
   branding_json: string;
   cookie_keys_json: string;
+  fixed_codes_json: string;
 }
 
 const toTenant = (r: TenantRow): Tenant => ({
@@ -35,6 +38,7 @@ const toTenant = (r: TenantRow): Tenant => ({
   b2cExtensionsAppId: r.b2c_extensions_app_id,
   branding: JSON.parse(r.branding_json) as Branding,
   cookieKeys: JSON.parse(r.cookie_keys_json) as string[],
+  fixedCodes: JSON.parse(r.fixed_codes_json) as Record<string, string>,
 });
 
 export type TenantInput = Omit<Tenant, 'cookieKeys'>;
@@ -52,11 +56,11 @@ export class TenantRepository {
       'SELECT * FROM tenants WHERE id = lower(?) OR subdomain = ? OR default_domain = ?',
     );
     this.#upsert = db.prepare(`
-      INSERT INTO tenants (id, subdomain, default_domain, display_name, b2c_extensions_app_id, branding_json, cookie_keys_json, created_at)
-      VALUES (@id, @subdomain, @defaultDomain, @displayName, @b2cExtensionsAppId, @branding, @cookieKeys, @now)
+      INSERT INTO tenants (id, subdomain, default_domain, display_name, b2c_extensions_app_id, branding_json, cookie_keys_json, fixed_codes_json, created_at)
+      VALUES (@id, @subdomain, @defaultDomain, @displayName, @b2cExtensionsAppId, @branding, @cookieKeys, @fixedCodes, @now)
       ON CONFLICT (id) DO UPDATE SET subdomain = excluded.subdomain, default_domain = excluded.default_domain,
         display_name = excluded.display_name, b2c_extensions_app_id = excluded.b2c_extensions_app_id,
-        branding_json = excluded.branding_json`);
+        branding_json = excluded.branding_json, fixed_codes_json = excluded.fixed_codes_json`);
   }
 
   list(): Tenant[] {
@@ -84,6 +88,7 @@ export class TenantRepository {
       b2cExtensionsAppId: t.b2cExtensionsAppId,
       branding: JSON.stringify(t.branding),
       cookieKeys: JSON.stringify([newCookieKey()]),
+      fixedCodes: JSON.stringify(Object.fromEntries(Object.entries(t.fixedCodes).map(([k, v]) => [k.toLowerCase(), v]))),
       now,
     });
   }

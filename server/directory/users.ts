@@ -94,6 +94,7 @@ export class UserRepository {
   readonly #deleteIdentities;
   readonly #insertIdentity;
   readonly #lockout;
+  readonly #setPassword;
 
   constructor(db: Db) {
     this.#db = db;
@@ -121,6 +122,8 @@ export class UserRepository {
     this.#deleteIdentities = db.prepare('DELETE FROM identities WHERE tenant_id = ? AND user_id = ?');
     this.#insertIdentity = db.prepare(
       'INSERT INTO identities (tenant_id, user_id, sign_in_type, issuer, issuer_assigned_id) VALUES (?, ?, ?, ?, ?)');
+    this.#setPassword = db.prepare(`UPDATE users SET password_hash = @passwordHash, force_change_password = 0, last_password_change_at = @now,
+      failed_sign_ins = 0, lockout_until = NULL, recent_bad_passwords_json = '[]' WHERE tenant_id = @tenantId AND id = @id`);
     this.#lockout = db.prepare(`UPDATE users SET failed_sign_ins = @failedSignIns, lockout_until = @lockoutUntil,
       recent_bad_passwords_json = @recentBadPasswords WHERE tenant_id = @tenantId AND id = @id`);
   }
@@ -184,6 +187,11 @@ export class UserRepository {
       this.#deleteIdentities.run(tenantId, u.id.toLowerCase());
       for (const i of identities) this.#insertIdentity.run(tenantId, u.id.toLowerCase(), i.signInType, i.issuer, i.issuerAssignedId);
     })();
+  }
+
+  /** A new password (self-service reset, admin reset): it also ends any lockout. */
+  setPassword(tenantId: string, id: string, passwordHash: string, now: number): void {
+    this.#setPassword.run({ tenantId, id, passwordHash, now });
   }
 
   saveLockoutState(tenantId: string, id: string, s: LockoutState): void {

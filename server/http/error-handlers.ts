@@ -19,7 +19,7 @@ export interface ErrorHandlerDeps {
   renderPage: ErrorPageRenderer;
 }
 
-const NEUTRAL_TENANT: Tenant = { id: '', subdomain: '', defaultDomain: '', displayName: 'Sign in', b2cExtensionsAppId: null, branding: {}, cookieKeys: [] };
+const NEUTRAL_TENANT: Tenant = { id: '', subdomain: '', defaultDomain: '', displayName: 'Sign in', b2cExtensionsAppId: null, branding: {}, cookieKeys: [], fixedCodes: {} };
 
 /** Errors that fastify itself raises for bad input (schema, content type, body size) are the client's fault. */
 function asAadError(err: FastifyError | Error): AadError | undefined {

@@ -21,7 +21,7 @@ function sequentialRandom(): Random {
 }
 
 function tenantNamed(displayName: string, branding: Tenant['branding'] = {}): Tenant {
-  createDirectory(db).tenants.upsert({ id: TENANT_ID, subdomain: 'contoso', defaultDomain: 'contoso.onmicrosoft.com', displayName, b2cExtensionsAppId: null, branding }, 0, () => 'k');
+  createDirectory(db).tenants.upsert({ id: TENANT_ID, subdomain: 'contoso', defaultDomain: 'contoso.onmicrosoft.com', displayName, b2cExtensionsAppId: null, branding, fixedCodes: {} }, 0, () => 'k');
   return createDirectory(db).tenants.get(TENANT_ID)!;
 }
 

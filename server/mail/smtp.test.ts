@@ -96,7 +96,7 @@ describe('SMTP relay that cannot connect', () => {
   beforeAll(() => {
     db = openDatabase(':memory:');
     migrate(db);
-    createDirectory(db).tenants.upsert({ id: DEFAULT.tenantId, subdomain: 'contoso', defaultDomain: DEFAULT.domain, displayName: 'Contoso', b2cExtensionsAppId: null, branding: {} }, 0, () => 'k');
+    createDirectory(db).tenants.upsert({ id: DEFAULT.tenantId, subdomain: 'contoso', defaultDomain: DEFAULT.domain, displayName: 'Contoso', b2cExtensionsAppId: null, branding: {}, fixedCodes: {} }, 0, () => 'k');
   });
   afterAll(() => db.close());
 
