@@ -16,8 +16,8 @@ import { controlPlaneErrorHandler, oauthErrorHandler, pageErrorHandler } from '.
 import { TenantRegistry } from './oidc/registry.js';
 import { createOidcMount } from './oidc/mount.js';
 import { errorLookupRoute, oauthRoutes } from './oidc/routes.js';
-import { signInRoutes } from './flows/sign-in/routes.js';
-import { createSignInService } from './flows/sign-in/service.js';
+import { createUserFlows } from './flows/index.js';
+import { DEFAULT_CODE_SETTINGS } from './flows/codes.js';
 import { emulatorRoutes } from './emulator/routes.js';
 import { mailRoutes } from './emulator/mail-routes.js';
 import type { Mailer } from './mail/index.js';
@@ -44,6 +44,8 @@ export interface App {
   directory: Directory;
   registry: TenantRegistry;
   mailer: Mailer;
+  /** the user-flow services, for the native authentication API and tests */
+  flows: ReturnType<typeof createUserFlows>['services'];
 }
 
 /**
@@ -75,10 +77,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(csrf, { cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: false } });
   await app.register(fastifyStatic, { root: join(VIEWS_DIR, 'static'), prefix: '/_emulator/static/', decorateReply: false, maxAge: '1h' });
 
+  const userFlows = createUserFlows({
+    db, directory, registry, views, mailer: deps.mailer, clock, random: deps.random,
+    hasher: deps.hasher ?? createPasswordHasher(config.argon2),
+    codes: { ...DEFAULT_CODE_SETTINGS, fixedCode: config.otpCode },
+  });
   const errorDeps = { clock, publicUrl: config.publicUrl, registry, renderPage };
   await app.register(async (pages) => {
     pages.setErrorHandler(pageErrorHandler(errorDeps));
-    signInRoutes(pages, { registry, views, signIn: createSignInService({ directory, clock, hasher: deps.hasher ?? createPasswordHasher(config.argon2) }) });
+    userFlows.routes(pages);
     errorLookupRoute(pages, { views });
   });
   await app.register(async (oauth) => {
@@ -94,5 +101,5 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     mailRoutes(control, { outbox: deps.mailer.outbox, views });
   });
 
-  return { app, directory, registry, mailer: deps.mailer };
+  return { app, directory, registry, mailer: deps.mailer, flows: userFlows.services };
 }

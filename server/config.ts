@@ -20,6 +20,8 @@ export interface Config {
   /** where the CA and leaf certificate live (inside the data folder by default) */
   certsDir: string;
   argon2: Argon2Profile;
+  /** `--otp-code`: every emailed one-time code is this (for tests); random otherwise */
+  otpCode: string | undefined;
   logLevel: string;
   /** an smtp:// or smtps:// URL every mail is relayed to, besides the outbox; undefined = outbox only */
   smtp: string | undefined;
@@ -36,6 +38,7 @@ const FLAGS = {
   'public-url': { type: 'string', env: 'CIAM_PUBLIC_URL' },
   certs: { type: 'string', env: 'CIAM_CERTS' },
   argon2: { type: 'string', env: 'CIAM_ARGON2' },
+  'otp-code': { type: 'string', env: 'CIAM_OTP_CODE' },
   'log-level': { type: 'string', env: 'CIAM_LOG_LEVEL' },
   smtp: { type: 'string', env: 'CIAM_SMTP' },
   help: { type: 'boolean', env: '' },
@@ -50,6 +53,7 @@ export const USAGE = `Usage: npm start -- [options]   (each option also as an en
   --public-url URL    CIAM_PUBLIC_URL  base URL for the issuer and all endpoints (Docker, proxies)
   --certs DIR         CIAM_CERTS       where the local CA and TLS certificate are kept (default <data>/certs)
   --argon2 PROFILE    CIAM_ARGON2      password hashing cost: owasp (default) or test (cheap)
+  --otp-code CODE     CIAM_OTP_CODE    make every emailed one-time code this 8-digit code (tests); random by default
   --log-level LEVEL   CIAM_LOG_LEVEL   fatal|error|warn|info|debug (default warn; info logs every request)
   --smtp URL          CIAM_SMTP        also relay every mail to this SMTP server (smtp://host:port); mail is
                                        always kept in the mailbox at /_emulator/mail`;
@@ -92,6 +96,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
   const argon2 = String(get('argon2') ?? 'owasp');
   if (argon2 !== 'owasp' && argon2 !== 'test') throw new ConfigError(`--argon2 must be 'owasp' or 'test', not '${argon2}'`);
 
+  const otpCode = get('otp-code') as string | undefined;
+  if (otpCode !== undefined && !/^\d{8}$/.test(otpCode)) throw new ConfigError('--otp-code must be 8 digits');
+
   let publicUrl = get('public-url') as string | undefined;
   if (publicUrl) {
     let parsed: URL;
@@ -122,6 +129,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
   return Object.freeze({
     host, port, http, data, fixtures, publicUrl, certsDir,
     argon2: argon2 as Argon2Profile,
+    otpCode,
     logLevel: String(get('log-level') ?? 'warn'),
     smtp,
     help: Boolean(values.help),

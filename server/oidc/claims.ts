@@ -4,6 +4,7 @@ import type { Application, Directory, Tenant, User } from '../directory/index.js
 import type { Clock } from '../clock.js';
 import { appIdFromIndicator, grantedOn, type ResourceResolver } from './resources.js';
 import { servicePrincipalId } from '../directory/applications.js';
+import { BUILT_IN_ATTRIBUTES } from '../directory/attributes.js';
 
 /**
  * Token claims shaped like Entra's v2 tokens
@@ -48,8 +49,30 @@ export function pairwiseSubject(tenantId: string, accountId: string, clientId: s
   return createHash('sha256').update(`${tenantId}|${accountId}|${clientId}`).digest('base64url');
 }
 
+/**
+ * The claims an app maps from user attributes (Enterprise app → Attributes & Claims in Entra): a
+ * built-in attribute from the user, a custom one from its extension values. Not in tokens otherwise.
+ */
+export function mappedClaims(directory: Directory, tenantId: string, clientId: string | undefined, user: User): Record<string, unknown> {
+  const app = clientId ? directory.applications.findByAppId(tenantId, clientId) : undefined;
+  if (!app?.claimsMapping.length) return {};
+  const extensions = directory.attributes.extensionValues(tenantId, user.id);
+  const out: Record<string, unknown> = {};
+  for (const { claim, source } of app.claimsMapping) {
+    const builtIn = BUILT_IN_ATTRIBUTES[source];
+    const value = builtIn ? user[builtIn.column] : extensions[source];
+    if (value !== undefined && value !== null) out[claim] = value;
+  }
+  return out;
+}
+
+/** Every claim name any app of the tenant maps, so oidc-provider lets them into ID tokens. */
+export function mappedClaimNames(directory: Directory, tenantId: string): string[] {
+  return [...new Set(directory.applications.list(tenantId).flatMap((a) => a.claimsMapping.map((m) => m.claim)))];
+}
+
 export function createFindAccount({ directory, tenant, clock }: ClaimsDeps) {
-  return async function findAccount(_ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
+  return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
     const user = directory.users.findById(tenant.id, sub);
     // A blocked or deleted user keeps no session and cannot refresh (Entra: AADSTS50057 / 50173).
     if (!user || !user.accountEnabled) return undefined;
@@ -70,6 +93,7 @@ export function createFindAccount({ directory, tenant, clock }: ClaimsDeps) {
           preferred_username: preferredUsername(user, tenant),
           email: email ?? undefined,
           login_hint: encodeLoginHint(user, tenant),
+          ...mappedClaims(directory, tenant.id, ctx?.oidc?.client?.clientId, user),
         };
       },
     };

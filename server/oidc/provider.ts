@@ -8,7 +8,7 @@ import { redirectUriPlatform } from '../directory/applications.js';
 import { AadError } from '../errors.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientMetadata } from './clients.js';
-import { createAccessTokenCustomizer, createFindAccount, pairwiseSubject } from './claims.js';
+import { createAccessTokenCustomizer, createFindAccount, mappedClaimNames, pairwiseSubject } from './claims.js';
 import { ResourceResolver, grantedOn, resourceIndicator, appIdFromIndicator } from './resources.js';
 import { providerError, toAadError, type ProviderErrorLike } from './entra-errors.js';
 import { installEntraShape, mappingContext, state, type ErrorPageRenderer } from './entra-shape.js';
@@ -71,7 +71,8 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     jwks: deps.jwks as Configuration['jwks'],
     findAccount: createFindAccount(claimsDeps),
     claims: {
-      openid: ['sub', 'oid', 'tid', 'ver', 'nbf', 'aio', 'rh', 'uti'],
+      // Mapped attribute claims ride on `openid`: each app's findAccount adds only its own mappings.
+      openid: ['sub', 'oid', 'tid', 'ver', 'nbf', 'aio', 'rh', 'uti', ...mappedClaimNames(directory, tenant.id)],
       profile: ['name', 'preferred_username'],
       // Entra puts `email` in the id_token only when the `email` scope was asked for.
       email: ['email'],

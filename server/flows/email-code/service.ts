@@ -9,6 +9,8 @@ import { existingUser, normalizeEmail, type FlowDeps } from '../flow-deps.js';
  */
 export function createEmailCodeSignInService({ directory, transactions, codes, mailer }: FlowDeps) {
   return {
+    transaction: (tenant: Tenant, txId: string) => transactions.get(tenant.id, txId, 'signIn'),
+
     start(tenant: Tenant, clientId: string, email: string): FlowTransaction {
       const address = normalizeEmail(email);
       const user = existingUser(directory, tenant, address);

@@ -11,6 +11,8 @@ import { existingUser, normalizeEmail, type FlowDeps } from '../flow-deps.js';
  */
 export function createPasswordResetService({ directory, transactions, codes, mailer, hasher, clock }: FlowDeps) {
   return {
+    transaction: (tenant: Tenant, txId: string) => transactions.get(tenant.id, txId, 'passwordReset'),
+
     start(tenant: Tenant, clientId: string, email: string): FlowTransaction {
       const user = existingUser(directory, tenant, normalizeEmail(email));
       // An email one-time passcode account has no password to reset (AADSTS500222).

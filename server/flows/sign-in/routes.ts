@@ -1,87 +1,55 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type {} from '@fastify/csrf-protection';
-import Type, { type Static } from 'typebox';
-import type { Tenant } from '../../directory/index.js';
 import { AadError } from '../../errors.js';
-import type { Views } from '../../http/views.js';
-import type { TenantRegistry } from '../../oidc/registry.js';
 import { decodeLoginHint } from '../../oidc/claims.js';
-import { finishInteraction, grantConsent, loadInteraction, type Interaction } from '../interaction.js';
+import { finishInteraction, grantConsent, type Interaction } from '../interaction.js';
+import { emailCodeSignInStep } from '../email-code/routes.js';
+import { formText, renderStep, signedIn, stepContext, type PageDeps, type StepContext, type StepRoute } from '../step-page.js';
 import { fieldFor, pageMessage } from './messages.js';
 import type { SignInService } from './service.js';
 
-export interface SignInRouteDeps {
-  registry: TenantRegistry;
-  views: Views;
-  signIn: SignInService;
-}
-
-const Params = Type.Object({ tenant: Type.String({ maxLength: 256 }), uid: Type.String({ pattern: '^[\\w-]{1,64}$' }) });
-const SignInForm = Type.Object({
-  email: Type.String({ maxLength: 256 }),
-  password: Type.String({ maxLength: 256 }),
-  _csrf: Type.String({ maxLength: 512 }),
-});
-type ParamsT = Static<typeof Params>;
-
 /**
- * The hosted sign-in page (Entra External ID's "Sign in" screen): email and password on one form,
- * no JavaScript, CSRF-protected. Named after what it does in Entra: show the sign-in page, then
- * validate the credentials.
+ * The hosted sign-in page (Entra External ID's "Sign in" screen). Email + password flows show both
+ * fields on one form; email one-time passcode flows ask for the email and send a code. No JavaScript,
+ * CSRF-protected. `prompt=create` goes straight to sign-up, as in Entra.
  */
-export function signInRoutes(app: FastifyInstance, { registry, views, signIn }: SignInRouteDeps): void {
-  app.get<{ Params: ParamsT }>('/:tenant/interaction/:uid', { schema: { params: Params } }, async function showSignInPage(req, reply) {
-    const { oidc, interaction } = await loadInteraction(registry, req, reply);
-    if (interaction.prompt.name === 'consent') {
-      return finishInteraction(oidc, req, reply, await grantConsent(oidc, interaction));
-    }
-    return renderSignIn(reply, oidc.tenant, interaction, { email: prefilledEmail(interaction) });
+export function signInRoutes(app: FastifyInstance, deps: PageDeps & { signIn: SignInService }): void {
+  const { views, signIn } = deps;
+
+  app.get<StepRoute>('/:tenant/interaction/:uid', async function showSignInPage(req, reply) {
+    const ctx = await stepContext(deps, req, reply);
+    const { interaction } = ctx;
+    if (interaction.prompt.name === 'consent') return finishInteraction(ctx.oidc, req, reply, await grantConsent(ctx.oidc, interaction));
+    const prompts = String(interaction.params.prompt ?? '').split(' ');
+    if (prompts.includes('create') && ctx.flow?.isSignUpAllowed) return reply.redirect(`${ctx.base}/sign-up`, 303);
+    if (ctx.method === 'emailOtp') return renderStep(deps, reply, ctx, emailCodeSignInStep(ctx, prefilledEmail(interaction)));
+    return renderSignIn(reply, ctx, { email: prefilledEmail(interaction) });
   });
 
-  app.post<{ Params: ParamsT; Body: Static<typeof SignInForm> }>('/:tenant/interaction/:uid/login', {
-    schema: { params: Params, body: SignInForm },
-    attachValidation: true,
-    preHandler: app.csrfProtection,
-  }, async function validateCredentials(req, reply) {
-    const { oidc, interaction } = await loadInteraction(registry, req, reply);
-    const email = typeof req.body?.email === 'string' ? req.body.email.trim() : '';
-    if (req.validationError || !/^[^\s@]+@[^\s@]+$/.test(email)) {
-      reply.code(400);
-      return renderSignIn(reply, oidc.tenant, interaction, { email, error: { message: 'Enter a valid email address.' }, focus: 'email' });
+  app.post<StepRoute>('/:tenant/interaction/:uid/login', { preHandler: app.csrfProtection }, async function validateCredentials(req, reply) {
+    const ctx = await stepContext(deps, req, reply);
+    const email = formText(req.body, 'email');
+    const password = typeof req.body?.password === 'string' ? req.body.password : '';
+    if (!/^[^\s@]+@[^\s@]+$/.test(email) || email.length > 256 || password.length > 256) {
+      return renderSignIn(reply.code(400), ctx, { email: email.slice(0, 256), error: { message: ctx.s('Error_InvalidEmail') }, focus: 'email' });
     }
     try {
-      const user = await signIn.signInWithPassword(oidc.tenant, email, req.body.password);
-      return await finishInteraction(oidc, req, reply, {
-        login: { accountId: user.id, remember: false },
-        // Satisfy the prompts Entra treats as plain sign-in, or the resume would ask again.
-        select_account: {},
-        create: {},
-      } as never);
+      return await signedIn(ctx, req, reply, (await signIn.signInWithPassword(ctx.tenant, email, password)).id);
     } catch (e) {
       if (!(e instanceof AadError)) throw e;
-      reply.code(400);
-      return renderSignIn(reply, oidc.tenant, interaction, { email, error: { message: pageMessage(e), code: e.code }, focus: fieldFor(e) });
+      return renderSignIn(reply.code(400), ctx, { email, error: { message: pageMessage(e), code: e.code }, focus: fieldFor(e) });
     }
   });
 
-  // "Forgot password?" and "Create one" lead to the self-service flows, which are not emulated yet:
-  // they say so instead of pretending.
-  for (const [path, feature] of [['password-reset', 'self-service password reset'], ['sign-up', 'self-service sign-up']] as const) {
-    app.get<{ Params: ParamsT }>(`/:tenant/interaction/:uid/${path}`, { schema: { params: Params } }, async (req, reply) => {
-      await loadInteraction(registry, req, reply);
-      throw new AadError(9990001, { feature });
-    });
-  }
-
-  function renderSignIn(reply: FastifyReply, tenant: Tenant, interaction: Interaction,
-    model: { email: string; error?: { message: string; code?: number }; focus?: 'email' | 'password' }) {
-    const base = `/${tenant.id}/interaction/${interaction.uid}`;
-    return reply.type('text/html; charset=utf-8').send(views.render('./sign-in', {
-      title: 'Sign in',
-      tenant,
-      action: `${base}/login`,
-      forgotPasswordUrl: `${base}/password-reset`,
-      signUpUrl: `${base}/sign-up`,
+  function renderSignIn(reply: FastifyReply, ctx: StepContext, model: { email: string; error?: { message: string; code?: number }; focus?: 'email' | 'password' }) {
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(views.render('./sign-in', {
+      title: ctx.s('SignIn_Title'),
+      tenant: ctx.tenant,
+      lang: ctx.locale,
+      s: ctx.s,
+      action: `${ctx.base}/login`,
+      forgotPasswordUrl: `${ctx.base}/password-reset`,
+      signUpUrl: ctx.flow?.isSignUpAllowed ? `${ctx.base}/sign-up` : undefined,
       csrf: reply.generateCsrf(),
       email: model.email,
       error: model.error,

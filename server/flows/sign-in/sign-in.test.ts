@@ -90,10 +90,12 @@ describe('authorize endpoint', () => {
 
     const forced = await browser.go(webAuthorize({ prompt: 'login' }));
     expect(forced.html).toContain('name="password"');
-    for (const prompt of ['select_account', 'create']) {
-      const page = await browser.go(webAuthorize({ prompt }));
-      expect(page.html, prompt).toContain('name="password"');
-    }
+    const selectAccount = await browser.go(webAuthorize({ prompt: 'select_account' }));
+    expect(selectAccount.html).toContain('name="password"');
+    // prompt=create goes straight to sign-up, as in Entra
+    const create = await browser.go(webAuthorize({ prompt: 'create' }));
+    expect(create.url).toMatch(/\/interaction\/[\w-]+\/sign-up$/);
+    expect(create.html).toContain('Create account');
     const silent = await browser.go(webAuthorize({ prompt: 'none' }));
     expect(new URL(silent.url).searchParams.get('code')).toBeTruthy();
   });

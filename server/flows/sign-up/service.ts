@@ -42,6 +42,8 @@ export function createSignUpService(deps: FlowDeps) {
     /** The flow's sign-up: whether it is allowed, its method and the attribute page's inputs. */
     flowOf,
 
+    transaction: (tenant: Tenant, txId: string) => transactions.get(tenant.id, txId, 'signUp'),
+
     /** Starts a sign-up for a new email address; a password and attributes may come up front (native auth). */
     async start(tenant: Tenant, clientId: string, email: string, extra: { password?: string; attributes?: SubmittedValues } = {}): Promise<FlowTransaction> {
       const { flow, method } = flowOf(tenant, clientId);
