@@ -18,6 +18,8 @@ describe('bad input', () => {
     ['a resume of an unknown interaction', 'GET', '/contoso/oauth2/v2.0/authorize/xyz'],
     ['an unknown protocol path', 'GET', '/contoso/oauth2/v2.0/nope'],
     ['the device code endpoint (not emulated yet)', 'POST', '/contoso/oauth2/v2.0/devicecode'],
+    ['the native authentication API (not emulated yet)', 'POST', '/contoso/signup/v1.0/start'],
+    ['Microsoft Graph (not emulated yet)', 'GET', '/v1.0/users'],
     ['userinfo with a junk token', 'GET', '/contoso/openid/userinfo'],
     ['an unknown error code', 'GET', '/error?code=abc'],
   ])('answers %s with a 4xx', async (_name, method, path) => {
