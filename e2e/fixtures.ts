@@ -10,6 +10,8 @@ import { E2E_ENV, fromSetup } from './support/env.js';
 import { startWebAppServer, type WebAppServer } from './support/web-app-server.js';
 import { startSampleApps, type SampleApps } from './support/sample-apps.js';
 import { SpaPage } from './pages/spa.page.js';
+import { FlowStepPage } from './pages/flow-step.page.js';
+import { Mailbox } from './support/mailbox.js';
 
 /** The emulator the global setup started for this run (default fixtures). */
 export interface EmulatorUnderTest {
@@ -33,6 +35,8 @@ export const USERS = {
 interface PageFixtures {
   spa: SpaPage;
   signInPage: SignInPage;
+  /** any page of the hosted sign-up, password reset and email-code flows */
+  flowPage: FlowStepPage;
   errorPage: ErrorPage;
   /** the web app's side: where the emulator sent the browser (support/web-app-server.ts answers) */
   webApp: WebAppStub;
@@ -44,6 +48,8 @@ interface WorkerFixtures {
   /** set per project: run the real sample apps (e2e/apps) instead of the redirect-URI stub */
   sampleApps: boolean;
   samples: SampleApps | undefined;
+  /** the emulator's outbox (/_emulator/v1/mail), where the flows' codes are read */
+  mailbox: Mailbox;
 }
 
 export const test = base.extend<PageFixtures, WorkerFixtures>({
@@ -56,6 +62,8 @@ export const test = base.extend<PageFixtures, WorkerFixtures>({
   ],
 
   sampleApps: [false, { option: true, scope: 'worker' }],
+
+  mailbox: [async ({ emulator }, use) => use(new Mailbox(emulator.url)), { scope: 'worker' }],
 
   samples: [
     async ({ sampleApps, emulator }, use) => {
@@ -123,6 +131,7 @@ export const test = base.extend<PageFixtures, WorkerFixtures>({
   },
   spa: async ({ page }, use) => use(new SpaPage(page)),
   signInPage: async ({ page }, use) => use(new SignInPage(page)),
+  flowPage: async ({ page }, use) => use(new FlowStepPage(page)),
   errorPage: async ({ page }, use) => use(new ErrorPage(page)),
   webApp: async ({ page, webAppServer }, use) => use(new WebAppStub(page, webAppServer)),
 });

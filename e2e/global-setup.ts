@@ -11,6 +11,7 @@ export default async function globalSetup(_config: FullConfig): Promise<() => Pr
   const emulator = await startEmulator();
   process.env[E2E_ENV.url] = emulator.url;
   process.env[E2E_ENV.spki] = emulator.spkiSha256;
+  process.env[E2E_ENV.ca] = emulator.caFile;
   // The sample apps run inside the test workers: their msal-node and jose calls to the emulator
   // trust its CA the way the README tells developers to (workers inherit this environment).
   process.env.NODE_EXTRA_CA_CERTS = emulator.caFile;

@@ -27,6 +27,8 @@ export function sampleConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig
 /** The registrations of the default fixtures (fixtures/default/applications.json). */
 export const APPS = {
   spa: { clientId: '22222222-2222-4222-8222-222222222222', origin: 'http://localhost:3000' },
+  /** the second SPA registration, linked to the email one-time passcode user flow (same redirect URIs) */
+  otp: { clientId: '77777777-7777-4777-8777-777777777777' },
   web: { clientId: '33333333-3333-4333-8333-333333333333', secret: 'web-app-secret', origin: 'http://localhost:3001', redirectUri: 'http://localhost:3001/auth/redirect' },
   api: { clientId: '44444444-4444-4444-8444-444444444444', scope: 'api://44444444-4444-4444-8444-444444444444/ToDoList.Read' },
   tenantId: '11111111-1111-4111-8111-111111111111',

@@ -6,15 +6,22 @@ export class SpaPage {
   readonly status: Locator;
   readonly error: Locator;
   readonly apiResult: Locator;
+  /** the header line naming the app registration in use; its data-app is `default` or `otp` */
+  readonly activeApp: Locator;
 
   constructor(readonly page: Page) {
     this.status = page.getByTestId('status');
     this.error = page.getByTestId('error');
     this.apiResult = page.getByTestId('api-result');
+    this.activeApp = page.getByTestId('active-app');
   }
 
-  async open(): Promise<void> {
-    await this.page.goto(SpaPage.origin);
+  /**
+   * Opens the SPA; `app: 'otp'` makes it sign in with the registration linked to the email one-time
+   * passcode user flow (the SPA keeps the choice for the rest of the tab's session).
+   */
+  async open({ app }: { app?: 'default' | 'otp' } = {}): Promise<void> {
+    await this.page.goto(app ? `${SpaPage.origin}/?app=${app}` : SpaPage.origin);
     await this.page.locator('body[data-ready=true]').waitFor();
   }
 

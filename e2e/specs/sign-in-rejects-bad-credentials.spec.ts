@@ -16,7 +16,9 @@ test.describe('the sign-in page rejects credentials it cannot accept', () => {
     await expect(signInPage.error()).toBeVisible();
     await expect(signInPage.error()).toContainText('AADSTS50126');
     await expect(signInPage.email).toHaveValue(USERS.alice.email);
-    await expect(signInPage.email).toHaveAttribute('aria-invalid', 'true');
+    // The error is about the password: that field is marked invalid, the email is not.
+    await expect(signInPage.password).toHaveAttribute('aria-invalid', 'true');
+    await expect(signInPage.email).not.toHaveAttribute('aria-invalid', 'true');
     await expect(signInPage.password).toBeEmpty();
     await expect(signInPage.password).toBeFocused();
     expect(new URL(page.url()).origin).toBe(emulator.url);

@@ -2,6 +2,8 @@
 export const E2E_ENV = {
   url: 'CIAM_E2E_URL',
   spki: 'CIAM_E2E_SPKI_SHA256',
+  /** the CA (PEM file) that issued the emulator's TLS certificate, for calls from the test process */
+  ca: 'CIAM_E2E_CA_FILE',
 } as const;
 
 export function fromSetup(name: (typeof E2E_ENV)[keyof typeof E2E_ENV]): string {

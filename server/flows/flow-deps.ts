@@ -25,7 +25,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Entra answers a malformed email with AADSTS90100 ("username parameter is empty or not valid"). */
 export function normalizeEmail(email: string): string {
   const e = email.trim().toLowerCase();
-  assertAad(e.length <= 64 && EMAIL.test(e), 90100, { name: 'username' });
+  // RFC 5321: 64 characters before the @, 254 in all.
+  assertAad(e.length <= 254 && e.indexOf('@') <= 64 && EMAIL.test(e), 90100, { name: 'username' });
   return e;
 }
 

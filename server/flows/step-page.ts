@@ -29,6 +29,8 @@ export interface StepField {
   required?: boolean;
   readonly?: boolean;
   error?: string;
+  /** the AADSTS code shown beneath a field's error */
+  errorCode?: number;
 }
 
 export interface StepModel {
@@ -43,6 +45,8 @@ export interface StepModel {
   resend?: string;
   links?: { href: string; text: string; prefix?: string }[];
   focus?: string;
+  /** show `*` beside required fields (the attribute collection page) */
+  markRequired?: boolean;
 }
 
 export interface PageDeps {
@@ -82,8 +86,11 @@ export async function stepContext(deps: PageDeps, req: InteractionRequest, reply
 }
 
 export function renderStep(deps: PageDeps, reply: FastifyReply, ctx: StepContext, model: StepModel) {
+  // The cursor goes to the first field in error, else the first field.
+  const focus = model.focus ?? model.fields.find((f) => f.error)?.name;
   return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(deps.views.render('./step', {
     ...model,
+    ...(focus ? { focus } : {}),
     tenant: ctx.tenant,
     lang: ctx.locale,
     s: ctx.s,
@@ -104,7 +111,7 @@ export function assertSameApp(tx: FlowTransaction, ctx: StepContext): FlowTransa
 }
 
 /** What a flow page says for an error, and which field it is about. */
-export function pageError(e: AadError, s: Strings): { message: string; code?: number; field?: string } {
+export function pageError(e: AadError, s: Strings): FieldMessage {
   if (e instanceof CodeError) {
     return { message: s(e.reason === 'wrong' ? 'Error_CodeWrong' : e.reason === 'expired' ? 'Error_CodeExpired' : 'Error_CodeTooManyAttempts'), code: e.code, field: 'code' };
   }
@@ -143,8 +150,8 @@ export function attributeFields(inputs: FlowInput[], values: Record<string, unkn
 export function emailStep(ctx: StepContext, m: { title: string; description: string; action: string; submit: string; email?: string; error?: AadError; links?: StepModel['links'] }): StepModel {
   const e = m.error && pageError(m.error, ctx.s);
   return {
-    title: m.title, heading: m.title, description: m.description, ...(e ? { error: e } : {}),
-    fields: [{ name: 'email', label: ctx.s('Attribute_Email'), type: 'email', value: m.email ?? '', autocomplete: 'email', required: true, ...(e?.field === 'email' ? { error: e.message } : {}) }],
+    title: m.title, heading: m.title, description: m.description, ...(e && e.field !== 'email' ? { error: e } : {}),
+    fields: [{ name: 'email', label: ctx.s('Attribute_Email'), type: 'email', value: m.email ?? '', autocomplete: 'email', required: true, ...fieldError(e, 'email') }],
     submit: m.submit, action: m.action, ...(m.links ? { links: m.links } : {}),
   };
 }
@@ -154,28 +161,41 @@ export function codeStep(ctx: StepContext, tx: FlowTransaction, m: { action: str
   const e = m.error && pageError(m.error, ctx.s);
   return {
     title: ctx.s('SisuOtc_Title'), heading: ctx.s('SisuOtc_Title'), description: ctx.s('SisuOtc_Description', { email: tx.email }),
-    ...(m.info ? { info: m.info } : {}), ...(e ? { error: e } : {}),
-    fields: [{ name: 'code', label: ctx.s('Attribute_Code'), type: 'code', autocomplete: 'one-time-code', required: true, ...(e ? { error: e.message } : {}) }],
+    ...(m.info ? { info: m.info } : {}), ...(e && e.field !== 'code' ? { error: e } : {}),
+    fields: [{ name: 'code', label: ctx.s('Attribute_Code'), type: 'code', autocomplete: 'one-time-code', required: true, ...fieldError(e, 'code') }],
     submit: ctx.s('Button_Verify'), action: m.action, resend: m.resend,
   };
 }
 
 /** The "choose a password" step: new and confirm. */
-export function newPasswordStep(ctx: StepContext, m: { title: string; description?: string; action: string; submit: string; error?: { message: string; code?: number } }): StepModel {
+export function newPasswordStep(ctx: StepContext, m: { title: string; description?: string; action: string; submit: string; error?: FieldMessage }): StepModel {
   return {
-    title: m.title, heading: m.title, ...(m.description ? { description: m.description } : {}), ...(m.error ? { error: m.error } : {}),
+    title: m.title, heading: m.title, ...(m.description ? { description: m.description } : {}),
     fields: [
-      { name: 'password', label: ctx.s('Attribute_NewPassword'), type: 'password', autocomplete: 'new-password', required: true, ...(m.error ? { error: m.error.message } : {}) },
-      { name: 'confirmPassword', label: ctx.s('Attribute_ConfirmPassword'), type: 'password', autocomplete: 'new-password', required: true },
+      { name: 'password', label: ctx.s('Attribute_NewPassword'), type: 'password', autocomplete: 'new-password', required: true, ...fieldError(m.error, 'password') },
+      { name: 'confirmPassword', label: ctx.s('Attribute_ConfirmPassword'), type: 'password', autocomplete: 'new-password', required: true, ...fieldError(m.error, 'confirmPassword') },
     ],
     submit: m.submit, action: m.action,
   };
 }
 
-/** The two password fields of a form, or the mismatch message. */
-export function newPassword(body: StepRoute['Body'], s: Strings): { password: string } | { mismatch: { message: string } } {
+/** A message about one field (its AADSTS code, if any, shown beneath it). */
+export interface FieldMessage {
+  message: string;
+  code?: number;
+  field?: string;
+}
+
+/** The error props of `field`, when the message is about it. */
+function fieldError(e: FieldMessage | undefined, field: string): { error?: string; errorCode?: number } {
+  if (!e || e.field !== field) return {};
+  return { error: e.message, ...(e.code ? { errorCode: e.code } : {}) };
+}
+
+/** The two password fields of a form, or the mismatch message (about the confirmation field). */
+export function newPassword(body: StepRoute['Body'], s: Strings): { password: string } | { mismatch: FieldMessage } {
   const password = typeof body?.password === 'string' ? body.password : '';
-  return password === body?.confirmPassword ? { password } : { mismatch: { message: s('Attribute_Password_MismatchErrorString') } };
+  return password === body?.confirmPassword ? { password } : { mismatch: { message: s('Attribute_Password_MismatchErrorString'), field: 'confirmPassword' } };
 }
 
 /** Signs the user in: the interaction finishes and the browser returns to /authorize, then the app. */

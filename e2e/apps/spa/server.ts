@@ -24,6 +24,8 @@ const FILES: Record<string, [string, string]> = {
 export async function startSpa(config: SampleConfig, port = 3000): Promise<{ port: number; server: Server; close(): Promise<void> }> {
   const configJs = `window.SAMPLE_CONFIG = ${JSON.stringify({
     clientId: APPS.spa.clientId,
+    // `?app=otp` signs in with this registration instead (the email one-time passcode user flow).
+    otpClientId: APPS.otp.clientId,
     authority: config.authority,
     knownAuthorities: [config.knownAuthority],
     apiUrl: config.apiUrl,

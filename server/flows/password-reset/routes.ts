@@ -3,7 +3,7 @@ import type {} from '@fastify/csrf-protection';
 import { AadError } from '../../errors.js';
 import {
   assertSameApp, codeStep, emailStep, formText, newPassword, newPasswordStep, pageError, renderStep, signedIn, stepContext, transactionParam,
-  type InteractionRequest, type PageDeps, type StepContext, type StepRoute,
+  type FieldMessage, type InteractionRequest, type PageDeps, type StepContext, type StepRoute,
 } from '../step-page.js';
 import type { FlowTransaction } from '../transactions.js';
 import type { PasswordResetService } from './service.js';
@@ -21,9 +21,9 @@ export function passwordResetRoutes(app: FastifyInstance, deps: PageDeps & { pas
   }));
   const codePage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, extra: { error?: AadError; info?: string } = {}) =>
     renderStep(deps, reply.code(extra.error ? 400 : 200), ctx, codeStep(ctx, tx, { action: url(ctx, 'verify', tx), resend: url(ctx, 'resend', tx), ...extra }));
-  const passwordPage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, error?: { message: string; code?: number }) =>
+  const passwordPage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, error?: FieldMessage) =>
     renderStep(deps, reply.code(error ? 400 : 200), ctx, newPasswordStep(ctx, {
-      title: ctx.s('PasswordReset_New_Title'), action: url(ctx, 'new-password', tx), submit: ctx.s('Button_ResetPassword'), ...(error ? { error } : {}),
+      title: ctx.s('PasswordReset_New_Title'), description: ctx.s('PasswordReset_New_Description', { email: tx.email }), action: url(ctx, 'new-password', tx), submit: ctx.s('Button_ResetPassword'), ...(error ? { error } : {}),
     }));
 
   app.get<StepRoute>('/:tenant/interaction/:uid/password-reset', async function showPasswordResetPage(req, reply) {

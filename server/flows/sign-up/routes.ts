@@ -4,7 +4,7 @@ import { AadError } from '../../errors.js';
 import type { SubmittedValues } from '../attribute-values.js';
 import {
   assertSameApp, attributeFields, codeStep, emailStep, formText, newPassword, newPasswordStep, pageError, renderStep, signedIn, stepContext,
-  transactionParam, type InteractionRequest, type PageDeps, type StepContext, type StepRoute,
+  transactionParam, type FieldMessage, type InteractionRequest, type PageDeps, type StepContext, type StepRoute,
 } from '../step-page.js';
 import type { FlowTransaction } from '../transactions.js';
 import { AttributeValidationError, type SignUpService } from './service.js';
@@ -26,7 +26,7 @@ export function signUpRoutes(app: FastifyInstance, deps: PageDeps & { signUp: Si
   }));
   const codePage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, extra: { error?: AadError; info?: string } = {}) =>
     renderStep(deps, reply.code(extra.error ? 400 : 200), ctx, codeStep(ctx, tx, { action: url(ctx, 'verify', tx), resend: url(ctx, 'resend', tx), ...extra }));
-  const passwordPage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, error?: { message: string; code?: number }) =>
+  const passwordPage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, error?: FieldMessage) =>
     renderStep(deps, reply.code(error ? 400 : 200), ctx, newPasswordStep(ctx, {
       title: ctx.s('Password_Title'), description: ctx.s('Password_Description', { email: tx.email }), action: url(ctx, 'password', tx), submit: ctx.s('Button_Next'), ...(error ? { error } : {}),
     }));
@@ -35,7 +35,7 @@ export function signUpRoutes(app: FastifyInstance, deps: PageDeps & { signUp: Si
       title: ctx.s('AttributeCollection_Title'), heading: ctx.s('AttributeCollection_Title'), description: ctx.s('AttributeCollection_Description'),
       ...(Object.keys(problems).length ? { error: { message: ctx.s('Error_FixAttributes') } } : {}),
       fields: attributeFields(signUp.next(ctx.tenant, tx).inputs, values, problems),
-      submit: ctx.s('Button_Create'), action: url(ctx, 'attributes', tx),
+      submit: ctx.s('Button_Create'), action: url(ctx, 'attributes', tx), markRequired: true,
     });
 
   /** Sends the browser to whatever the sign-up needs next, or creates the account and signs in. */

@@ -3,9 +3,18 @@
 (function () {
   'use strict';
   const cfg = window.SAMPLE_CONFIG;
+  // Which app registration signs in: `?app=otp` picks the one linked to the email one-time passcode
+  // user flow, `?app=default` the email + password one. The choice is kept in sessionStorage, so it
+  // survives the round trips through the emulator (the redirect back lands on /redirect, sign-out on /).
+  const APP_KEY = 'contoso-spa.app';
+  const asked = new URLSearchParams(window.location.search).get('app');
+  if (asked === 'otp' || asked === 'default') sessionStorage.setItem(APP_KEY, asked);
+  const app = sessionStorage.getItem(APP_KEY) === 'otp' && cfg.otpClientId
+    ? { key: 'otp', clientId: cfg.otpClientId, name: 'email one-time passcode' }
+    : { key: 'default', clientId: cfg.clientId, name: 'email and password' };
   const pca = new msal.PublicClientApplication({
     auth: {
-      clientId: cfg.clientId,
+      clientId: app.clientId,
       authority: cfg.authority,
       knownAuthorities: cfg.knownAuthorities,
       redirectUri: window.location.origin + '/redirect',
@@ -15,6 +24,16 @@
   });
   const loginRequest = { scopes: ['openid', 'profile', 'offline_access', cfg.apiScope] };
   const $ = (id) => document.getElementById(id);
+
+  function showApp() {
+    $('active-app').dataset.app = app.key;
+    $('active-app-name').textContent = app.name;
+    $('active-app-client').textContent = app.clientId;
+    const other = app.key === 'otp' ? 'default' : 'otp';
+    $('switch-app').href = '/?app=' + other;
+    $('switch-app').textContent = other === 'otp' ? 'Use the email one-time passcode app' : 'Use the email and password app';
+    $('switch-app').hidden = !cfg.otpClientId;
+  }
 
   function show(account) {
     const signedIn = Boolean(account);
@@ -103,6 +122,7 @@
   $('renew-iframe').addEventListener('click', () => renew({ cacheLookupPolicy: msal.CacheLookupPolicy.Skip }, 'Hidden iframe'));
   $('sign-out').addEventListener('click', () => pca.logoutRedirect({ account: pca.getActiveAccount() }).catch(fail));
 
+  showApp();
   pca.initialize()
     .then(() => pca.handleRedirectPromise())
     .then((result) => {
