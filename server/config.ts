@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import { fromRoot } from './paths.js';
 
 /**
  * The only reader of the command line and the environment. Each flag has an environment twin
@@ -49,7 +50,7 @@ export const USAGE = `Usage: npm start -- [options]   (each option also as an en
   --host H            CIAM_HOST        address to bind (default 127.0.0.1)
   --http              CIAM_HTTP=1      serve plain http instead of https
   --data DIR          CIAM_DATA        data folder, or :memory: (default ./.ciam-emulator)
-  --fixtures DIR      CIAM_FIXTURES    fixtures folder (default ./fixtures/default)
+  --fixtures DIR      CIAM_FIXTURES    fixtures folder (default: the emulator's fixtures/default)
   --public-url URL    CIAM_PUBLIC_URL  base URL for the issuer and all endpoints (Docker, proxies)
   --certs DIR         CIAM_CERTS       where the local CA and TLS certificate are kept (default <data>/certs)
   --argon2 PROFILE    CIAM_ARGON2      password hashing cost: owasp (default) or test (cheap)
@@ -92,7 +93,8 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
   const http = Boolean(get('http') ?? false);
   const dataText = String(get('data') ?? '.ciam-emulator');
   const data = dataText === ':memory:' ? ':memory:' : resolve(cwd, dataText);
-  const fixtures = resolve(cwd, String(get('fixtures') ?? 'fixtures/default'));
+  const fixtureFlag = get('fixtures');
+  const fixtures = fixtureFlag ? resolve(cwd, String(fixtureFlag)) : fromRoot('fixtures', 'default');
   const argon2 = String(get('argon2') ?? 'owasp');
   if (argon2 !== 'owasp' && argon2 !== 'test') throw new ConfigError(`--argon2 must be 'owasp' or 'test', not '${argon2}'`);
 

@@ -3,6 +3,7 @@ import { ConfigError, loadConfig, USAGE } from './config.js';
 import { createEmulator } from './emulator.js';
 import { FixtureError } from './fixtures/load.js';
 import { banner } from './banner.js';
+import { fromRoot } from './paths.js';
 
 /** The one place that reads the environment and listens. */
 async function main(): Promise<void> {
@@ -20,7 +21,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  const { version } = JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string };
   const emulator = await createEmulator(config, {
     version,
     log: {

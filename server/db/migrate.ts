@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Db } from './connection.js';
+import { fromRoot } from '../paths.js';
 
-export const MIGRATIONS_DIR = new URL('../../migrations/', import.meta.url).pathname;
+export const MIGRATIONS_DIR = fromRoot('migrations');
 
 /**
  * Applies the numbered, forward-only SQL files in `migrations/` whose number is above

@@ -111,14 +111,12 @@ const SELECT = `SELECT a.*, (SELECT count(*) FROM app_passwords p WHERE p.tenant
   FROM applications a`;
 
 export class ApplicationRepository {
-  readonly #byAppId;
   readonly #list;
   readonly #upsert;
   readonly #secrets;
   readonly #upsertPassword;
 
   constructor(db: Db) {
-    this.#byAppId = db.prepare<[string, string], AppRow>(`${SELECT} WHERE a.tenant_id = ? AND a.app_id = lower(?)`);
     this.#list = db.prepare<[string], AppRow>(`${SELECT} WHERE a.tenant_id = ? ORDER BY a.display_name`);
     this.#upsert = db.prepare(`
       INSERT INTO applications (tenant_id, id, app_id, display_name, web_redirect_uris_json, spa_redirect_uris_json,
@@ -144,9 +142,25 @@ export class ApplicationRepository {
         secret_sha256 = excluded.secret_sha256, start_at = excluded.start_at, end_at = excluded.end_at`);
   }
 
+  /**
+   * The tenant's registrations, read once and kept until this repository writes: every token request
+   * looks an app up several times (client, resource, granted roles), and parsing rows each time was
+   * most of the emulator's cost per token. All writes go through this class, so the cache is never stale.
+   */
+  readonly #cache = new Map<string, { byAppId: Map<string, Application>; all: Application[] }>();
+
+  #tenantApps(tenantId: string) {
+    let entry = this.#cache.get(tenantId);
+    if (!entry) {
+      const all = this.#list.all(tenantId).map(toApplication);
+      entry = { all, byAppId: new Map(all.map((a) => [a.appId, a])) };
+      this.#cache.set(tenantId, entry);
+    }
+    return entry;
+  }
+
   findByAppId(tenantId: string, appId: string): Application | undefined {
-    const row = this.#byAppId.get(tenantId, appId);
-    return row && toApplication(row);
+    return this.#tenantApps(tenantId).byAppId.get(appId.toLowerCase());
   }
 
   /** The app that registered this redirect URI (any platform), for logout requests that name no client. */
@@ -155,10 +169,11 @@ export class ApplicationRepository {
   }
 
   list(tenantId: string): Application[] {
-    return this.#list.all(tenantId).map(toApplication);
+    return this.#tenantApps(tenantId).all;
   }
 
   upsert(tenantId: string, app: ApplicationInput, now: number): void {
+    this.#cache.delete(tenantId);
     this.#upsert.run({
       tenantId,
       id: app.id.toLowerCase(),
@@ -182,6 +197,7 @@ export class ApplicationRepository {
   }
 
   upsertPassword(tenantId: string, appObjectId: string, p: PasswordInput): void {
+    this.#cache.delete(tenantId);
     this.#upsertPassword.run({
       tenantId,
       appObjectId: appObjectId.toLowerCase(),

@@ -1,4 +1,3 @@
-import argon2 from 'argon2';
 import type { Argon2Profile } from '../config.js';
 
 /**
@@ -16,13 +15,19 @@ export interface PasswordHasher {
   verify(hash: string, password: string): Promise<boolean>;
 }
 
+/** argon2 is loaded on first use: a restart with unchanged fixtures hashes nothing before it listens. */
+let argon2: Promise<typeof import('argon2')> | undefined;
+const load = () => (argon2 ??= import('argon2').then((m) => (m.default ?? m) as typeof import('argon2')));
+
 export function createPasswordHasher(profile: Argon2Profile): PasswordHasher {
-  const options = { type: argon2.argon2id, ...PROFILES[profile] };
   return {
-    hash: (password) => argon2.hash(password, options),
+    hash: async (password) => {
+      const a = await load();
+      return a.hash(password, { type: a.argon2id, ...PROFILES[profile] });
+    },
     async verify(hash, password) {
       try {
-        return await argon2.verify(hash, password);
+        return await (await load()).verify(hash, password);
       } catch {
         return false; // a malformed stored hash never signs anyone in
       }

@@ -1,7 +1,7 @@
 import { Eta } from 'eta';
-import { fileURLToPath } from 'node:url';
+import { fromRoot } from '../paths.js';
 
-export const VIEWS_DIR = fileURLToPath(new URL('../../views/', import.meta.url));
+export const VIEWS_DIR = `${fromRoot('views')}/`;
 
 /**
  * Server-rendered pages (eta, auto-escaped: `<%= %>` escapes, nothing builds HTML by string

@@ -1,4 +1,4 @@
-import { createTransport } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type { MailTransport } from './transport.js';
 
 /**
@@ -8,18 +8,20 @@ import type { MailTransport } from './transport.js';
  * `?tls.rejectUnauthorized=false`).
  */
 export function createSmtpTransport(url: string): MailTransport {
-  const transporter = createTransport({
+  // nodemailer is loaded with the first message, so emulators without --smtp never pay for it at start.
+  let transporter: Promise<Transporter> | undefined;
+  const connect = () => (transporter ??= import('nodemailer').then(({ createTransport }) => createTransport({
     url,
     // A mail server that is down or mistyped should fail within seconds, not nodemailer's default
     // two minutes: the warning comes while someone is still looking, and shutdown is not held up.
     connectionTimeout: 10_000,
     greetingTimeout: 10_000,
     socketTimeout: 30_000,
-  });
+  })));
   return {
     name: `smtp ${describe(url)}`,
     async send(m, signal) {
-      await transporter.sendMail({
+      await (await connect()).sendMail({
         from: m.from,
         to: m.to,
         subject: m.subject,
@@ -31,7 +33,7 @@ export function createSmtpTransport(url: string): MailTransport {
         signal,
       });
     },
-    close: () => transporter.close(),
+    close: async () => { if (transporter) (await transporter).close(); },
   };
 }
 

@@ -1,18 +1,13 @@
-import * as x509 from '@peculiar/x509';
-import { webcrypto } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
  * A local certificate authority and a leaf certificate for the emulator, made at first start and
  * kept in the certs folder (never committed). Developers trust the CA once (NODE_EXTRA_CA_CERTS for
- * Node, the OS or browser store for browsers); the leaf is remade when it nears expiry or when a new
- * host name must be covered. ECDSA P-256 keeps generation in the low milliseconds.
+ * Node, the OS or browser store for browsers); the leaf is remade when it nears expiry, when a new
+ * host name must be covered, or when the CA changed. ECDSA P-256 keeps generation in milliseconds.
  */
-x509.cryptoProvider.set(webcrypto as Crypto);
-
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 24 * 60 * 60 * 1000;
 
 export interface TlsMaterial {
@@ -26,31 +21,22 @@ export async function ensureCertificates(dir: string, hosts: string[], now = new
   mkdirSync(dir, { recursive: true });
   const files = { ca: join(dir, 'ca.pem'), caKey: join(dir, 'ca-key.pem'), cert: join(dir, 'tls-cert.pem'), key: join(dir, 'tls-key.pem') };
   const names = [...new Set(['localhost', '127.0.0.1', '::1', ...hosts].map((h) => h.replace(/^\[|\]$/g, '')))];
-
-  let ca: { cert: x509.X509Certificate; keys: CryptoKeyPair };
-  if (existsSync(files.ca) && existsSync(files.caKey)) {
-    ca = { cert: new x509.X509Certificate(readFileSync(files.ca, 'utf8')), keys: await importKeyPair(readFileSync(files.caKey, 'utf8'), readFileSync(files.ca, 'utf8')) };
-  } else {
-    ca = await createCa(now);
-    writeFileSync(files.caKey, await privateKeyPem(ca.keys.privateKey), { mode: 0o600 });
-    writeFileSync(files.ca, ca.cert.toString('pem'));
-  }
-
-  if (!leafIsUsable(files.cert, files.key, names, now)) {
-    const leaf = await createLeaf(ca, names, now);
-    writeFileSync(files.key, await privateKeyPem(leaf.keys.privateKey), { mode: 0o600 });
-    writeFileSync(files.cert, `${leaf.cert.toString('pem')}\n`);
+  if (!existsSync(files.ca) || !existsSync(files.caKey) || !leafIsUsable(files.cert, files.key, files.ca, names, now)) {
+    const { issueCertificates } = await import('./authority.js');
+    await issueCertificates(files, names, now);
   }
   return { caFile: files.ca, caPem: readFileSync(files.ca, 'utf8'), key: readFileSync(files.key, 'utf8'), cert: readFileSync(files.cert, 'utf8') };
 }
 
-function leafIsUsable(certFile: string, keyFile: string, names: string[], now: Date): boolean {
+/** Checked with node:crypto alone: signed by our CA, not near expiry, covering every name. */
+function leafIsUsable(certFile: string, keyFile: string, caFile: string, names: string[], now: Date): boolean {
   if (!existsSync(certFile) || !existsSync(keyFile)) return false;
   try {
-    const cert = new x509.X509Certificate(readFileSync(certFile, 'utf8'));
-    if (cert.notAfter.getTime() - now.getTime() < 30 * DAY) return false;
-    const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-    const covered = new Set(san?.names.items.map((n) => n.value.toLowerCase()) ?? []);
+    const cert = new X509Certificate(readFileSync(certFile));
+    const ca = new X509Certificate(readFileSync(caFile));
+    if (!cert.verify(ca.publicKey)) return false;
+    if (Date.parse(cert.validTo) - now.getTime() < 30 * DAY) return false;
+    const covered = new Set((cert.subjectAltName ?? '').split(', ').map((entry) => entry.replace(/^(DNS|IP Address):/, '').toLowerCase()));
     return names.every((n) => covered.has(n.toLowerCase()) || covered.has(expandIPv6(n)));
   } catch {
     return false;
@@ -58,61 +44,3 @@ function leafIsUsable(certFile: string, keyFile: string, names: string[], now: D
 }
 
 const expandIPv6 = (ip: string) => (ip === '::1' ? '0:0:0:0:0:0:0:1' : ip);
-
-async function createCa(now: Date) {
-  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial(),
-    name: `CN=ciam-emulator local CA (${now.toISOString().slice(0, 10)}), O=ciam-emulator`,
-    notBefore: new Date(now.getTime() - DAY),
-    notAfter: new Date(now.getTime() + 3650 * DAY),
-    signingAlgorithm: ALG,
-    keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-    ],
-  });
-  return { cert, keys };
-}
-
-async function createLeaf(ca: { cert: x509.X509Certificate; keys: CryptoKeyPair }, names: string[], now: Date) {
-  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']) as CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: 'CN=localhost, O=ciam-emulator',
-    issuer: ca.cert.subject,
-    notBefore: new Date(now.getTime() - DAY),
-    // Browsers refuse leaf certificates valid for more than 398 days.
-    notAfter: new Date(now.getTime() + 397 * DAY),
-    signingAlgorithm: ALG,
-    publicKey: keys.publicKey,
-    signingKey: ca.keys.privateKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
-      new x509.SubjectAlternativeNameExtension(names.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n }))),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.cert, false),
-    ],
-  });
-  return { cert, keys };
-}
-
-async function privateKeyPem(key: CryptoKey): Promise<string> {
-  const der = await webcrypto.subtle.exportKey('pkcs8', key);
-  return x509.PemConverter.encode(der, 'PRIVATE KEY');
-}
-
-async function importKeyPair(keyPem: string, certPem: string): Promise<CryptoKeyPair> {
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(keyPem), ALG, true, ['sign']);
-  const publicKey = await new x509.X509Certificate(certPem).publicKey.export(ALG, ['verify'], webcrypto as Crypto);
-  return { privateKey, publicKey };
-}
-
-function serial(): string {
-  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
-  bytes[0] = bytes[0]! & 0x7f; // a positive serial number
-  return Buffer.from(bytes).toString('hex');
-}
