@@ -132,9 +132,9 @@ export class ApplicationRepository {
         access_token_version = excluded.access_token_version, scopes_json = excluded.scopes_json,
         app_roles_json = excluded.app_roles_json, granted_permissions_json = excluded.granted_permissions_json,
         claims_mapping_json = excluded.claims_mapping_json`);
-    this.#secrets = db.prepare<[string, string, number], { secret_sha256: string }>(`
-      SELECT p.secret_sha256 FROM app_passwords p JOIN applications a ON a.tenant_id = p.tenant_id AND a.id = p.app_object_id
-      WHERE a.tenant_id = ? AND a.app_id = lower(?) AND (p.end_at IS NULL OR p.end_at > ?)`);
+    this.#secrets = db.prepare<[string], { app_id: string; secret_sha256: string; end_at: number | null }>(`
+      SELECT a.app_id, p.secret_sha256, p.end_at FROM app_passwords p JOIN applications a ON a.tenant_id = p.tenant_id AND a.id = p.app_object_id
+      WHERE a.tenant_id = ?`);
     this.#upsertPassword = db.prepare(`
       INSERT INTO app_passwords (tenant_id, app_object_id, key_id, display_name, hint, secret_sha256, start_at, end_at)
       VALUES (@tenantId, @appObjectId, @keyId, @displayName, @hint, @secretSha256, @startAt, @endAt)
@@ -147,13 +147,17 @@ export class ApplicationRepository {
    * looks an app up several times (client, resource, granted roles), and parsing rows each time was
    * most of the emulator's cost per token. All writes go through this class, so the cache is never stale.
    */
-  readonly #cache = new Map<string, { byAppId: Map<string, Application>; all: Application[] }>();
+  readonly #cache = new Map<string, { byAppId: Map<string, Application>; all: Application[]; secrets: Map<string, { sha256: Buffer; endAt: number | null }[]> }>();
 
   #tenantApps(tenantId: string) {
     let entry = this.#cache.get(tenantId);
     if (!entry) {
       const all = this.#list.all(tenantId).map(toApplication);
-      entry = { all, byAppId: new Map(all.map((a) => [a.appId, a])) };
+      const secrets = new Map<string, { sha256: Buffer; endAt: number | null }[]>();
+      for (const s of this.#secrets.all(tenantId)) {
+        secrets.set(s.app_id, [...(secrets.get(s.app_id) ?? []), { sha256: Buffer.from(s.secret_sha256, 'hex'), endAt: s.end_at }]);
+      }
+      entry = { all, byAppId: new Map(all.map((a) => [a.appId, a])), secrets };
       this.#cache.set(tenantId, entry);
     }
     return entry;
@@ -214,8 +218,8 @@ export class ApplicationRepository {
   verifySecret(tenantId: string, appId: string, secret: string, now: number): boolean {
     const actual = Buffer.from(sha256(secret), 'hex');
     let ok = false;
-    for (const { secret_sha256 } of this.#secrets.all(tenantId, appId, now)) {
-      if (timingSafeEqual(actual, Buffer.from(secret_sha256, 'hex'))) ok = true;
+    for (const s of this.#tenantApps(tenantId).secrets.get(appId.toLowerCase()) ?? []) {
+      if ((s.endAt === null || s.endAt > now) && timingSafeEqual(actual, s.sha256)) ok = true;
     }
     return ok;
   }

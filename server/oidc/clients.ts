@@ -6,7 +6,19 @@ import type { Application } from '../directory/index.js';
  * registration (a redirect URI, a new secret) takes effect at once. oidc-provider caches the built
  * client by a hash of this metadata.
  */
+const built = new WeakMap<Application, ClientMetadata>();
+
+/** The same registration object (cached by the repository until it changes) gives the same metadata object. */
 export function clientMetadata(app: Application): ClientMetadata {
+  let metadata = built.get(app);
+  if (!metadata) {
+    metadata = buildClientMetadata(app);
+    built.set(app, metadata);
+  }
+  return metadata;
+}
+
+function buildClientMetadata(app: Application): ClientMetadata {
   const redirectUris = [...new Set([...app.webRedirectUris, ...app.spaRedirectUris, ...app.publicRedirectUris])];
   const interactive = redirectUris.length > 0;
   const implicit = app.idTokenIssuance || app.accessTokenIssuance;
