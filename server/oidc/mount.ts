@@ -39,7 +39,7 @@ export function createOidcMount({ config, clock, registry, directory }: MountDep
     res.end(JSON.stringify(toOAuthBody(aad, { ...ids, now: clock.now() }, config.publicUrl)));
   };
 
-  return function oidcMount(req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void): void {
+  return function oidcMount(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
@@ -78,7 +78,10 @@ export function createOidcMount({ config, clock, registry, directory }: MountDep
         const failure = checkCrossOriginRedemption(body, origin, (id) => directory.applications.findByAppId(oidc.tenant.id, id));
         if (failure) return sendError(req, res, failure);
         return oidc.callback(replay(req, body), res);
-      }).catch(next);
+      }).catch((e: unknown) => {
+        process.emitWarning(`ciam-emulator: cross-origin token request failed: ${String(e)}`);
+        if (!res.headersSent) sendError(req, res, new AadError(9990500));
+      });
       return;
     }
     oidc.callback(req, res);
