@@ -18,9 +18,15 @@ import { TenantRegistry } from './oidc/registry.js';
 import { createOidcMount } from './oidc/mount.js';
 import { errorLookupRoute, oauthRoutes } from './oidc/routes.js';
 import { createUserFlows } from './flows/index.js';
+import { createNativeAuth, nativeAuthCorsMount } from './native-auth/index.js';
 import { DEFAULT_CODE_SETTINGS } from './flows/codes.js';
 import { emulatorRoutes } from './emulator/routes.js';
 import { mailRoutes } from './emulator/mail-routes.js';
+import { graphRoutes } from './graph/routes.js';
+import { controlRoutes } from './emulator/control-routes.js';
+import { FaultRegistry } from './emulator/faults.js';
+import { LoginTickets } from './emulator/login-as.js';
+import { SignInLog } from './emulator/sign-in-log.js';
 import type { Mailer } from './mail/index.js';
 import { AadError } from './errors.js';
 import type { TlsMaterial } from './tls/certificates.js';
@@ -35,6 +41,8 @@ export interface AppDeps {
   mailer: Mailer;
   /** defaults to the profile named in config.argon2 */
   hasher?: PasswordHasher;
+  /** hashes fixture passwords on reset (createEmulator passes one that remembers them) */
+  fixtureHasher?: PasswordHasher;
   /** serve https with this certificate (absent with --http) */
   tls?: TlsMaterial;
   version?: string;
@@ -47,6 +55,8 @@ export interface App {
   mailer: Mailer;
   /** the user-flow services, for the native authentication API and tests */
   flows: ReturnType<typeof createUserFlows>['services'];
+  /** the test-suite toolkit behind the control plane */
+  toolkit: { faults: FaultRegistry; tickets: LoginTickets; signIns: SignInLog };
 }
 
 /**
@@ -64,14 +74,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // Protocol requests go straight to oidc-provider, before fastify sees them: it reads its own request
   // bodies, and skipping fastify's lifecycle for them is measurably cheaper per token (bench/).
   // Everything else (pages, control plane) is fastify's.
-  const oidcMount = createOidcMount({ config, clock, registry, directory });
+  const toolkit = {
+    faults: new FaultRegistry(deps.random),
+    tickets: new LoginTickets(clock, deps.random),
+    signIns: new SignInLog(db, clock, deps.random),
+  };
+  const hasher = deps.hasher ?? createPasswordHasher(config.argon2);
+  const oidcMount = createOidcMount({ config, clock, registry, directory, faults: toolkit.faults });
   const tls = deps.tls;
   const app = Fastify({
     logger: deps.log,
     trustProxy: false,
     bodyLimit: 64 * 1024,
     serverFactory: (fastifyHandler) => {
-      const listener = (req: IncomingMessage, res: ServerResponse) => oidcMount(req, res, () => fastifyHandler(req, res));
+      // The native auth CORS mount (/_emulator/cors/{tenant}/…) rewrites to /{tenant}/… first (server/native-auth/cors.ts).
+      const listener = (req: IncomingMessage, res: ServerResponse) => nativeAuthCorsMount(req, res, () => oidcMount(req, res, () => fastifyHandler(req, res)));
       return tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, listener) : createHttpServer(listener);
     },
   }) as unknown as FastifyInstance;
@@ -83,10 +100,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(fastifyStatic, { root: join(VIEWS_DIR, 'static'), prefix: '/_emulator/static/', decorateReply: false, maxAge: '1h' });
 
   const userFlows = createUserFlows({
-    db, directory, registry, views, mailer: deps.mailer, clock, random: deps.random,
-    hasher: deps.hasher ?? createPasswordHasher(config.argon2),
+    db, directory, registry, views, mailer: deps.mailer, clock, random: deps.random, hasher, toolkit,
     codes: { ...DEFAULT_CODE_SETTINGS, fixedCode: config.otpCode },
   });
+  // Native authentication API (issue 7): endpoints in the OAuth scope below, grants in each tenant's provider.
+  const nativeAuth = createNativeAuth({ db, clock, random: deps.random, directory, registry, flows: userFlows.services });
   const errorDeps = { clock, publicUrl: config.publicUrl, registry, renderPage };
   await app.register(async (pages) => {
     pages.setErrorHandler(pageErrorHandler(errorDeps));
@@ -96,15 +114,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(async (oauth) => {
     oauth.setErrorHandler(oauthErrorHandler(errorDeps));
     oauthRoutes(oauth, { registry });
+    nativeAuth.routes(oauth);
     oauth.setNotFoundHandler(async (req) => {
       throw new AadError(9990404, { method: req.method, path: req.url.split('?')[0] });
     });
   });
+  // Microsoft Graph v1.0 at the origin's root, with Graph's error envelope (server/graph).
+  await app.register(async (graph) => {
+    graphRoutes(graph, { directory, registry, db, clock, random: deps.random, hasher, publicUrl: config.publicUrl });
+  }, { prefix: '' });
   await app.register(async (control) => {
     control.setErrorHandler(controlPlaneErrorHandler());
     emulatorRoutes(control, { registry, caPem: deps.tls?.caPem, version: deps.version ?? '0.0.0' });
     mailRoutes(control, { outbox: deps.mailer.outbox, views });
+    controlRoutes(control, { config, db, directory, registry, clock, random: deps.random, hasher: deps.fixtureHasher ?? hasher, ...toolkit });
   });
 
-  return { app, directory, registry, mailer: deps.mailer, flows: userFlows.services };
+  return { app, directory, registry, mailer: deps.mailer, flows: userFlows.services, toolkit };
 }

@@ -47,3 +47,56 @@ export const cryptoRandom: Random = {
   uuid: () => randomUUID(),
   token: (bytes) => randomBytes(bytes).toString('base64url'),
 };
+
+const realDateNow = Date.now.bind(Date);
+let shiftedClock: TravellingClock | undefined;
+
+/**
+ * The emulator's clock: real time plus an offset the control plane can move (`POST /_emulator/v1/clock`).
+ * oidc-provider reads `Date.now()` itself (token, code and session expiry), so while the clock is
+ * shifted, `Date.now()` of this process is shifted with it; at offset 0 it is the real one again.
+ * In-process use therefore moves the test process's `Date.now()` too, which keeps MSAL's own expiry
+ * checks consistent with the emulator's.
+ */
+export class TravellingClock implements Clock {
+  #offsetMs = 0;
+
+  get offsetMs(): number {
+    return this.#offsetMs;
+  }
+  now(): Date {
+    return new Date(this.nowMs());
+  }
+  nowMs(): number {
+    return realDateNow() + this.#offsetMs;
+  }
+  nowSeconds(): number {
+    return Math.floor(this.nowMs() / 1000);
+  }
+  advance(ms: number): void {
+    this.#shift(this.#offsetMs + ms);
+  }
+  set(to: Date): void {
+    this.#shift(to.getTime() - realDateNow());
+  }
+  reset(): void {
+    this.#shift(0);
+  }
+
+  #shift(offsetMs: number): void {
+    if (shiftedClock && shiftedClock !== this && shiftedClock.offsetMs !== 0) {
+      throw new Error('another emulator in this process has moved the clock; reset it first');
+    }
+    this.#offsetMs = offsetMs;
+    shiftedClock = offsetMs === 0 ? undefined : this;
+    Date.now = offsetMs === 0 ? realDateNow : () => realDateNow() + this.#offsetMs;
+  }
+}
+
+/** ISO 8601 durations the clock API accepts (`PT11M`, `P1D`, `PT90S`, `P1DT2H`), in milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text);
+  if (!m || text === 'P' || text.endsWith('T')) return undefined;
+  const [, d = '0', h = '0', min = '0', s = '0'] = m;
+  return ((Number(d) * 24 + Number(h)) * 60 + Number(min)) * 60_000 + Number(s) * 1000;
+}

@@ -21,6 +21,8 @@ export interface Config {
   /** where the CA and leaf certificate live (inside the data folder by default) */
   certsDir: string;
   argon2: Argon2Profile;
+  /** `--admin-token`: the control plane then requires it (Bearer) from every caller, loopback or not */
+  adminToken: string | undefined;
   /** `--otp-code`: every emailed one-time code is this (for tests); random otherwise */
   otpCode: string | undefined;
   logLevel: string;
@@ -40,6 +42,7 @@ const FLAGS = {
   certs: { type: 'string', env: 'CIAM_CERTS' },
   argon2: { type: 'string', env: 'CIAM_ARGON2' },
   'otp-code': { type: 'string', env: 'CIAM_OTP_CODE' },
+  'admin-token': { type: 'string', env: 'CIAM_ADMIN_TOKEN' },
   'log-level': { type: 'string', env: 'CIAM_LOG_LEVEL' },
   smtp: { type: 'string', env: 'CIAM_SMTP' },
   help: { type: 'boolean', env: '' },
@@ -54,6 +57,8 @@ export const USAGE = `Usage: npm start -- [options]   (each option also as an en
   --public-url URL    CIAM_PUBLIC_URL  base URL for the issuer and all endpoints (Docker, proxies)
   --certs DIR         CIAM_CERTS       where the local CA and TLS certificate are kept (default <data>/certs)
   --argon2 PROFILE    CIAM_ARGON2      password hashing cost: owasp (default) or test (cheap)
+  --admin-token T     CIAM_ADMIN_TOKEN the control plane (/_emulator/v1) then requires 'Authorization: Bearer T';
+                                       without it, it answers loopback callers only
   --otp-code CODE     CIAM_OTP_CODE    make every emailed one-time code this 8-digit code (tests); random by default
   --log-level LEVEL   CIAM_LOG_LEVEL   fatal|error|warn|info|debug (default warn; info logs every request)
   --smtp URL          CIAM_SMTP        also relay every mail to this SMTP server (smtp://host:port); mail is
@@ -132,6 +137,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
     host, port, http, data, fixtures, publicUrl, certsDir,
     argon2: argon2 as Argon2Profile,
     otpCode,
+    adminToken: (get('admin-token') as string | undefined) || undefined,
     logLevel: String(get('log-level') ?? 'warn'),
     smtp,
     help: Boolean(values.help),

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { Config } from './config.js';
-import { cryptoRandom, systemClock, type Clock, type Random } from './clock.js';
+import { cryptoRandom, TravellingClock, type Clock, type Random } from './clock.js';
+import { memoizedHasher } from './emulator/tenant-state.js';
 import { openDatabase, type Db } from './db/connection.js';
 import { migrate } from './db/migrate.js';
 import { createDirectory } from './directory/index.js';
@@ -25,6 +26,7 @@ export interface Emulator extends App {
   config: Config;
   db: Db;
   fixtures: FixtureSet;
+  clock: Clock;
   tls: TlsMaterial | undefined;
   close(): Promise<void>;
 }
@@ -34,20 +36,23 @@ export interface Emulator extends App {
  * fixtures, certificates, app. main.ts and the tests both start here.
  */
 export async function createEmulator(config: Config, options: EmulatorOptions = {}): Promise<Emulator> {
-  const clock = options.clock ?? systemClock;
+  // The clock the control plane can move (POST /_emulator/v1/clock); tests may pass a fixed one.
+  const clock = options.clock ?? new TravellingClock();
   const random = options.random ?? cryptoRandom;
   const hasher = options.hasher ?? createPasswordHasher(config.argon2);
+  // Fixture passwords are hashed once per process, so resets re-apply fixtures in milliseconds.
+  const fixtureHasher = memoizedHasher(hasher);
   const fixtures = loadFixtureSet(config.fixtures);
   const db = openDatabase(config.data);
   try {
     migrate(db);
-    await applyFixtures({ db, directory: createDirectory(db), hasher, clock, random }, fixtures);
+    await applyFixtures({ db, directory: createDirectory(db), hasher: fixtureHasher, clock, random }, fixtures);
     const tls = config.http ? undefined : await ensureCertificates(config.certsDir, [config.host, new URL(config.publicUrl).hostname]);
     // The mailer exists before the app whose logger it reports SMTP failures to; nothing is mailed
     // before the app is built, so its warnings always find the log.
     let appLog: FastifyBaseLogger | undefined;
     const mailer = createConfiguredMailer({ config, db, clock, random, log: { warn: (obj, msg) => appLog?.warn(obj, msg) } });
-    const built = await buildApp({ config, db, clock, random, mailer, log: options.log ?? false, hasher, ...(tls ? { tls } : {}), ...(options.version ? { version: options.version } : {}) });
+    const built = await buildApp({ config, db, clock, random, mailer, log: options.log ?? false, hasher, fixtureHasher, ...(tls ? { tls } : {}), ...(options.version ? { version: options.version } : {}) });
     appLog = built.app.log;
     // Expired codes, sessions and tokens are swept now and then so the table does not grow forever.
     const sweeper = setInterval(() => sweepExpired(db, clock), 10 * 60 * 1000).unref();
@@ -56,9 +61,11 @@ export async function createEmulator(config: Config, options: EmulatorOptions = 
       config,
       db,
       fixtures,
+      clock,
       tls,
       async close() {
         clearInterval(sweeper);
+        if (clock instanceof TravellingClock) clock.reset();
         await built.app.close();
         await mailer.close();
         db.close();

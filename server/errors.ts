@@ -68,6 +68,12 @@ export const AADSTS = {
   552003: { error: 'expired_token', status: 400, message: () => 'The continuation token has expired. Start the flow again.' },
   55200: { error: 'invalid_request', status: 400, message: () => 'The continuation_token is invalid.' },
   500222: { error: 'invalid_request', status: 400, message: () => 'The user account does not have a password; it signs in with an email one-time passcode.' },
+  // native authentication API (native-auth-api.md §2, §3)
+  901007: { error: 'invalid_request', status: 400, message: (p) => p.detail ? String(p.detail) : "The challenge_type list parameter does not include the 'redirect' type." },
+  50079: { error: 'invalid_grant', suberror: 'registration_required', status: 400, message: () => 'Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access the resource.' },
+  400002: { error: 'invalid_grant', status: 400, message: () => 'The user account signs in with an email one-time passcode; a password cannot be used.' },
+  // Not an Entra code: the app is confidential or its "Enable native authentication" setting is off.
+  9990410: { error: 'invalid_client', suberror: 'nativeauthapi_disabled', status: 400, message: (p) => `Native authentication is not enabled for the application ${q(p.clientId)}: ${p.detail ?? 'enable it (nativeAuthenticationApisEnabled) and make the app a public client.'}` },
   // Not an Entra code: Entra returns attribute_validation_failed without one.
   9990422: { error: 'invalid_grant', suberror: 'attribute_validation_failed', status: 400, message: (p) => `An attribute value is not valid: ${p.detail ?? ''}`.trim() },
   // Not an Entra code either: the tenant's user flow does not allow this (no self-service sign-up, or
@@ -75,6 +81,8 @@ export const AADSTS = {
   9990403: { error: 'unauthorized_client', status: 400, message: (p) => `${p.detail ?? 'The user flow linked to this application does not allow this.'}` },
   // Not an Entra code: the emulator's own, for behaviour it does not emulate yet. Saying so beats a fake success.
   9990001: { error: 'temporarily_unavailable', status: 400, message: (p) => `ciam-emulator does not emulate ${p.feature ?? 'this endpoint'} yet.` },
+  // Not an Entra code: a failure the test asked for (POST /_emulator/v1/faults with a status).
+  9990503: { error: 'temporarily_unavailable', status: 503, message: (p) => `ciam-emulator fault injection: this request was made to fail with HTTP ${p.status ?? 503}.` },
   // Not an Entra code: no such endpoint (Entra answers these with a bare 404 page).
   9990404: { error: 'invalid_request', status: 404, message: (p) => `ciam-emulator has no endpoint at ${p.method ?? ''} ${p.path ?? ''}.` },
   // Not an Entra code either: a failure inside the emulator itself (a bug); the trace id finds it in the log.
@@ -89,17 +97,23 @@ export class AadError extends Error {
   readonly error: string;
   readonly status: number;
   readonly suberror: string | undefined;
+  /** extra body fields (native auth: continuation_token, required_attributes, invalid_attributes) */
+  readonly extra: Record<string, unknown> | undefined;
 
-  /** `suberror` overrides the catalog's (Entra answers one code with several password suberrors). */
-  constructor(code: AadCode, params: Params = {}, options?: { cause?: unknown; suberror?: string }) {
+  /**
+   * `suberror` overrides the catalog's (Entra answers one code with several password suberrors);
+   * `error` overrides the OAuth error (the native auth API answers AADSTS50034 as user_not_found).
+   */
+  constructor(code: AadCode, params: Params = {}, options?: { cause?: unknown; suberror?: string; error?: string; extra?: Record<string, unknown> }) {
     const entry: CatalogEntry = AADSTS[code];
     super(`AADSTS${code}: ${entry.message(params)}`, options);
     this.name = 'AadError';
     this.code = code;
     this.params = params;
-    this.error = entry.error;
+    this.error = options?.error ?? entry.error;
     this.status = entry.status;
     this.suberror = options?.suberror ?? entry.suberror;
+    this.extra = options?.extra;
   }
 
   /** The message without the `AADSTSnnnn: ` prefix, for pages that show the code separately. */
@@ -151,5 +165,6 @@ export function toOAuthBody(err: AadError, ctx: ErrorContext, publicUrl: string)
     correlation_id: ctx.correlationId,
     error_uri: errorUri(publicUrl, err.code),
     ...(err.suberror ? { suberror: err.suberror } : {}),
+    ...err.extra,
   };
 }

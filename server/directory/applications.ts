@@ -47,6 +47,8 @@ export interface Application {
   appRoles: AppRole[];
   grantedPermissions: GrantedPermission[];
   claimsMapping: ClaimMapping[];
+  /** native authentication API allowed (Entra's "Enable native authentication" setting; migration 0006) */
+  nativeAuthenticationApisEnabled: boolean;
   /** true when the app has at least one client secret: it then authenticates at the token endpoint */
   isConfidential: boolean;
 }
@@ -69,6 +71,7 @@ interface AppRow {
   app_roles_json: string;
   granted_permissions_json: string;
   claims_mapping_json: string;
+  native_auth_apis_enabled: number;
   password_count: number;
 }
 
@@ -92,10 +95,13 @@ const toApplication = (r: AppRow): Application => ({
   appRoles: json(r.app_roles_json),
   grantedPermissions: json(r.granted_permissions_json),
   claimsMapping: json(r.claims_mapping_json),
+  nativeAuthenticationApisEnabled: r.native_auth_apis_enabled === 1,
   isConfidential: r.password_count > 0,
 });
 
-export type ApplicationInput = Omit<Application, 'tenantId' | 'isConfidential'>;
+export type ApplicationInput = Omit<Application, 'tenantId' | 'isConfidential' | 'nativeAuthenticationApisEnabled'>
+  // native auth (issue 7): optional so callers that do not know the setting keep it off
+  & { nativeAuthenticationApisEnabled?: boolean };
 
 export interface PasswordInput {
   keyId: string;
@@ -111,19 +117,21 @@ const SELECT = `SELECT a.*, (SELECT count(*) FROM app_passwords p WHERE p.tenant
   FROM applications a`;
 
 export class ApplicationRepository {
+  readonly #db: Db;
   readonly #list;
   readonly #upsert;
   readonly #secrets;
   readonly #upsertPassword;
 
   constructor(db: Db) {
+    this.#db = db;
     this.#list = db.prepare<[string], AppRow>(`${SELECT} WHERE a.tenant_id = ? ORDER BY a.display_name`);
     this.#upsert = db.prepare(`
       INSERT INTO applications (tenant_id, id, app_id, display_name, web_redirect_uris_json, spa_redirect_uris_json,
         public_redirect_uris_json, logout_url, id_token_issuance, access_token_issuance, is_fallback_public_client,
-        identifier_uris_json, access_token_version, scopes_json, app_roles_json, granted_permissions_json, claims_mapping_json, created_at)
+        identifier_uris_json, access_token_version, scopes_json, app_roles_json, granted_permissions_json, claims_mapping_json, native_auth_apis_enabled, created_at)
       VALUES (@tenantId, @id, @appId, @displayName, @web, @spa, @public, @logoutUrl, @idTokenIssuance, @accessTokenIssuance,
-        @isFallbackPublicClient, @identifierUris, @accessTokenVersion, @scopes, @appRoles, @grantedPermissions, @claimsMapping, @now)
+        @isFallbackPublicClient, @identifierUris, @accessTokenVersion, @scopes, @appRoles, @grantedPermissions, @claimsMapping, @nativeAuth, @now)
       ON CONFLICT (tenant_id, id) DO UPDATE SET app_id = excluded.app_id, display_name = excluded.display_name,
         web_redirect_uris_json = excluded.web_redirect_uris_json, spa_redirect_uris_json = excluded.spa_redirect_uris_json,
         public_redirect_uris_json = excluded.public_redirect_uris_json, logout_url = excluded.logout_url,
@@ -131,7 +139,7 @@ export class ApplicationRepository {
         is_fallback_public_client = excluded.is_fallback_public_client, identifier_uris_json = excluded.identifier_uris_json,
         access_token_version = excluded.access_token_version, scopes_json = excluded.scopes_json,
         app_roles_json = excluded.app_roles_json, granted_permissions_json = excluded.granted_permissions_json,
-        claims_mapping_json = excluded.claims_mapping_json`);
+        claims_mapping_json = excluded.claims_mapping_json, native_auth_apis_enabled = excluded.native_auth_apis_enabled`);
     this.#secrets = db.prepare<[string], { app_id: string; secret_sha256: string; end_at: number | null }>(`
       SELECT a.app_id, p.secret_sha256, p.end_at FROM app_passwords p JOIN applications a ON a.tenant_id = p.tenant_id AND a.id = p.app_object_id
       WHERE a.tenant_id = ?`);
@@ -163,6 +171,11 @@ export class ApplicationRepository {
     return entry;
   }
 
+  /** Drops what is cached for a tenant whose rows were changed outside this repository (a reset). */
+  forget(tenantId: string): void {
+    this.#cache.delete(tenantId);
+  }
+
   findByAppId(tenantId: string, appId: string): Application | undefined {
     return this.#tenantApps(tenantId).byAppId.get(appId.toLowerCase());
   }
@@ -190,6 +203,7 @@ export class ApplicationRepository {
       idTokenIssuance: app.idTokenIssuance ? 1 : 0,
       accessTokenIssuance: app.accessTokenIssuance ? 1 : 0,
       isFallbackPublicClient: app.isFallbackPublicClient ? 1 : 0,
+      nativeAuth: app.nativeAuthenticationApisEnabled ? 1 : 0,
       identifierUris: JSON.stringify(app.identifierUris),
       accessTokenVersion: app.accessTokenVersion,
       scopes: JSON.stringify(app.scopes),
@@ -212,6 +226,23 @@ export class ApplicationRepository {
       startAt: p.startAt,
       endAt: p.endAt,
     });
+  }
+
+  // Added for Microsoft Graph (server/graph): list and remove client secrets. Writes clear the cache,
+  // like every other write here.
+  /** The app's client secrets as Graph shows them (never the secret itself). */
+  passwordCredentials(tenantId: string, appObjectId: string): { keyId: string; displayName: string | null; hint: string; startAt: number; endAt: number | null }[] {
+    return this.#db.prepare<[string, string], { key_id: string; display_name: string | null; hint: string; start_at: number; end_at: number | null }>(
+      'SELECT key_id, display_name, hint, start_at, end_at FROM app_passwords WHERE tenant_id = ? AND app_object_id = lower(?) ORDER BY start_at, key_id')
+      .all(tenantId, appObjectId)
+      .map((r) => ({ keyId: r.key_id, displayName: r.display_name, hint: r.hint, startAt: r.start_at, endAt: r.end_at }));
+  }
+
+  /** Removes a client secret; false when the app has no secret with this key id. */
+  removePassword(tenantId: string, appObjectId: string, keyId: string): boolean {
+    this.#cache.delete(tenantId);
+    return this.#db.prepare('DELETE FROM app_passwords WHERE tenant_id = ? AND app_object_id = lower(?) AND key_id = lower(?)')
+      .run(tenantId, appObjectId, keyId).changes > 0;
   }
 
   /** True when `secret` is one of the app's unexpired client secrets (constant-time compare). */

@@ -166,6 +166,14 @@ export class UserRepository {
     return row && this.#toUser(row);
   }
 
+  // Added for Microsoft Graph (server/graph): deleted items (soft-deleted users) are read too.
+  /** A user even if soft-deleted, with the deletion time (ms) or null. */
+  findByIdIncludingDeleted(tenantId: string, id: string): (User & { deletedAt: number | null }) | undefined {
+    const row = this.#db.prepare<[string, string], UserRow & { deleted_at: number | null }>(
+      'SELECT * FROM users WHERE tenant_id = ? AND id = lower(?)').get(tenantId, id);
+    return row && { ...this.#toUser(row), deletedAt: row.deleted_at };
+  }
+
   /** The user who signs in with this email address or user name (case-insensitive), if any. */
   findBySignInName(tenantId: string, signInName: string): User | undefined {
     const row = this.#bySignInName.get(tenantId, signInName.trim());

@@ -18,6 +18,7 @@ import { passwordResetRoutes } from './password-reset/routes.js';
 import { createEmailCodeSignInService } from './email-code/service.js';
 import { emailCodeRoutes } from './email-code/routes.js';
 import type { FlowDeps } from './flow-deps.js';
+import type { Toolkit } from './step-page.js';
 
 export interface UserFlowDeps {
   db: Db;
@@ -29,6 +30,7 @@ export interface UserFlowDeps {
   clock: Clock;
   random: Random;
   codes: CodeSettings;
+  toolkit: Toolkit;
 }
 
 /** The user-flow services (shared by every front end) and their hosted pages. */
@@ -44,7 +46,7 @@ export function createUserFlows(deps: UserFlowDeps) {
     passwordReset: createPasswordResetService(flowDeps),
     emailCode: createEmailCodeSignInService(flowDeps),
   };
-  const pageDeps = { registry: deps.registry, directory: deps.directory, views: deps.views, stringsFor: createStrings() };
+  const pageDeps = { registry: deps.registry, directory: deps.directory, views: deps.views, stringsFor: createStrings(), toolkit: deps.toolkit };
   return {
     services,
     /** the hosted pages, registered in the HTML surface's scope */

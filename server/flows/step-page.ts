@@ -12,6 +12,10 @@ import { PASSWORD_RULES, type PasswordProblem } from './password-policy.js';
 import { finishInteraction, loadInteraction, type Interaction } from './interaction.js';
 import type { TenantOidc } from '../oidc/provider.js';
 import type { FlowTransaction } from './transactions.js';
+import { sleep, type FaultEndpoint, type FaultRegistry } from '../emulator/faults.js';
+import type { LoginTickets } from '../emulator/login-as.js';
+import type { SignInEvent, SignInLog } from '../emulator/sign-in-log.js';
+import { preferredUsername } from '../oidc/claims.js';
 
 /**
  * What every hosted flow page shares: the interaction it belongs to, its strings and user flow,
@@ -49,11 +53,19 @@ export interface StepModel {
   markRequired?: boolean;
 }
 
+/** The control plane's hooks into the pages: injected faults, login-as tickets, the sign-in log. */
+export interface Toolkit {
+  faults: FaultRegistry;
+  tickets: LoginTickets;
+  signIns: SignInLog;
+}
+
 export interface PageDeps {
   registry: TenantRegistry;
   directory: Directory;
   views: Views;
   stringsFor: StringsFor;
+  toolkit: Toolkit;
 }
 
 export interface StepContext {
@@ -198,9 +210,35 @@ export function newPassword(body: StepRoute['Body'], s: Strings): { password: st
   return password === body?.confirmPassword ? { password } : { mismatch: { message: s('Attribute_Password_MismatchErrorString'), field: 'confirmPassword' } };
 }
 
-/** Signs the user in: the interaction finishes and the browser returns to /authorize, then the app. */
-export function signedIn(ctx: StepContext, req: InteractionRequest, reply: FastifyReply, userId: string) {
+/** Signs the user in (and logs it): the interaction finishes and the browser returns to /authorize, then the app. */
+export function signedIn(deps: PageDeps, ctx: StepContext, req: InteractionRequest, reply: FastifyReply, userId: string, method: SignInEvent['method']) {
+  const user = deps.directory.users.findById(ctx.tenant.id, userId);
+  deps.toolkit.signIns.record({ tenantId: ctx.tenant.id, userId, userName: user ? preferredUsername(user, ctx.tenant) : null, appId: ctx.clientId, method, errorCode: 0, correlationId: ctx.interaction.uid });
   return finishInteraction(ctx.oidc, req, reply, { login: { accountId: userId, remember: false }, select_account: {}, create: {} } as never);
+}
+
+/** The HTTP status a page shows an injected fault with: the rule's, else 400. */
+export function faultStatus(e: AadError): number {
+  return (e as AadError & { pageStatus?: number }).pageStatus ?? 400;
+}
+
+/** Logs a failed sign-in step with its AADSTS code. */
+export function signInFailed(deps: PageDeps, ctx: StepContext, e: AadError, method: SignInEvent['method'], userName: string): void {
+  const user = deps.directory.users.findBySignInName(ctx.tenant.id, userName);
+  deps.toolkit.signIns.record({ tenantId: ctx.tenant.id, userId: user?.id ?? null, userName, appId: ctx.clientId, method, errorCode: e.code, failureReason: e.text, correlationId: ctx.interaction.uid });
+}
+
+/**
+ * A fault the control plane set for this step (POST /_emulator/v1/faults): waits its latency, and
+ * returns the error the page should show, if it has one.
+ */
+export async function pageFault(deps: PageDeps, endpoint: FaultEndpoint, ctx: StepContext, user: string): Promise<AadError | undefined> {
+  const rule = deps.toolkit.faults.has(endpoint) ? deps.toolkit.faults.take(endpoint, { tenantId: ctx.tenant.id, clientId: ctx.clientId, user }) : undefined;
+  if (!rule) return undefined;
+  if (rule.latencyMs) await sleep(rule.latencyMs);
+  if (rule.aadsts !== undefined) return new AadError(rule.aadsts);
+  if (rule.status !== undefined) return Object.assign(new AadError(9990503, { status: rule.status }), { pageStatus: rule.status });
+  return undefined;
 }
 
 export const formText = (body: StepRoute['Body'], name: string): string => (typeof body?.[name] === 'string' ? (body[name] as string).trim() : '');

@@ -27,13 +27,14 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource }: Adap
     VALUES (@tenantId, @model, @id, @payload, @grantId, @uid, @userCode, @accountId, @expiresAt)
     ON CONFLICT (tenant_id, model, id) DO UPDATE SET payload = excluded.payload, grant_id = excluded.grant_id,
       uid = excluded.uid, user_code = excluded.user_code, account_id = excluded.account_id, expires_at = excluded.expires_at`);
-  const live = '(expires_at IS NULL OR expires_at > ?)';
-  const find = db.prepare<[string, string, string, number], Row>(
-    `SELECT payload, consumed_at FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND id = ? AND ${live}`);
-  const findByUid = db.prepare<[string, string, string, number], Row>(
-    `SELECT payload, consumed_at FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND uid = ? AND ${live}`);
-  const findByUserCode = db.prepare<[string, string, string, number], Row>(
-    `SELECT payload, consumed_at FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND user_code = ? AND ${live}`);
+  // Expired rows are still returned: oidc-provider checks `exp` itself and then says *expired*
+  // (Entra's AADSTS70008 / 700084) rather than *not found* (malformed, AADSTS9002313).
+  const find = db.prepare<[string, string, string], Row>(
+    'SELECT payload, consumed_at FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND id = ?');
+  const findByUid = db.prepare<[string, string, string], Row>(
+    'SELECT payload, consumed_at FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND uid = ?');
+  const findByUserCode = db.prepare<[string, string, string], Row>(
+    'SELECT payload, consumed_at FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND user_code = ?');
   const consume = db.prepare('UPDATE oidc_payloads SET consumed_at = ? WHERE tenant_id = ? AND model = ? AND id = ?');
   const destroy = db.prepare('DELETE FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND id = ?');
   const revokeByGrantId = db.prepare('DELETE FROM oidc_payloads WHERE tenant_id = ? AND grant_id = ?');
@@ -69,15 +70,15 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource }: Adap
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return clientSource(id);
-      return parse(find.get(tenantId, this.model, id, nowSeconds()));
+      return parse(find.get(tenantId, this.model, id));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return parse(findByUid.get(tenantId, this.model, uid, nowSeconds()));
+      return parse(findByUid.get(tenantId, this.model, uid));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return parse(findByUserCode.get(tenantId, this.model, userCode, nowSeconds()));
+      return parse(findByUserCode.get(tenantId, this.model, userCode));
     }
 
     async consume(id: string): Promise<void> {
@@ -98,7 +99,10 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource }: Adap
   };
 }
 
-/** Deletes expired rows; run now and then so the table does not grow without bound. */
+/**
+ * Deletes rows a week past their expiry; run now and then so the table does not grow without bound.
+ * The week lets a late client still hear "expired" rather than "unknown".
+ */
 export function sweepExpired(db: Db, clock: Clock): number {
-  return db.prepare('DELETE FROM oidc_payloads WHERE expires_at IS NOT NULL AND expires_at <= ?').run(clock.nowSeconds()).changes;
+  return db.prepare('DELETE FROM oidc_payloads WHERE expires_at IS NOT NULL AND expires_at <= ?').run(clock.nowSeconds() - 7 * 24 * 3600).changes;
 }

@@ -68,7 +68,20 @@ export function mappedClaims(directory: Directory, tenantId: string, clientId: s
 
 /** Every claim name any app of the tenant maps, so oidc-provider lets them into ID tokens. */
 export function mappedClaimNames(directory: Directory, tenantId: string): string[] {
-  return [...new Set(directory.applications.list(tenantId).flatMap((a) => a.claimsMapping.map((m) => m.claim)))];
+  // `groups` (added for Microsoft Graph groups) is always allowed: only apps whose
+  // groupMembershipClaims asks for it get it (groupsClaim below), and that can change at run time.
+  return [...new Set([...directory.applications.list(tenantId).flatMap((a) => a.claimsMapping.map((m) => m.claim)), 'groups'])];
+}
+
+/**
+ * Entra's `groups` claim: the object ids of the user's groups, when the app's groupMembershipClaims
+ * is 'SecurityGroup' or 'All' (the emulator's groups are all security groups).
+ */
+export function groupsClaim(directory: Directory, tenantId: string, clientId: string | undefined, userId: string): { groups?: string[] } {
+  if (!clientId) return {};
+  const setting = directory.groups.groupMembershipClaims(tenantId, clientId);
+  if (setting !== 'SecurityGroup' && setting !== 'All') return {};
+  return { groups: directory.groups.memberOf(tenantId, userId).map((g) => g.id) };
 }
 
 export function createFindAccount({ directory, tenant, clock }: ClaimsDeps) {
@@ -76,6 +89,9 @@ export function createFindAccount({ directory, tenant, clock }: ClaimsDeps) {
     const user = directory.users.findById(tenant.id, sub);
     // A blocked or deleted user keeps no session and cannot refresh (Entra: AADSTS50057 / 50173).
     if (!user || !user.accountEnabled) return undefined;
+    // Graph's revokeSignInSessions: refresh tokens issued before users.sessions_valid_from stop working.
+    const refresh = (ctx?.oidc?.entities as { RefreshToken?: { iat?: number } } | undefined)?.RefreshToken;
+    if (user.sessionsValidFrom && refresh?.iat !== undefined && refresh.iat * 1000 < user.sessionsValidFrom) return undefined;
     return {
       accountId: user.id,
       async claims() {
@@ -94,6 +110,7 @@ export function createFindAccount({ directory, tenant, clock }: ClaimsDeps) {
           email: email ?? undefined,
           login_hint: encodeLoginHint(user, tenant),
           ...mappedClaims(directory, tenant.id, ctx?.oidc?.client?.clientId, user),
+          ...groupsClaim(directory, tenant.id, ctx?.oidc?.client?.clientId, user.id),
         };
       },
     };
@@ -165,6 +182,7 @@ export function createAccessTokenCustomizer({ directory, tenant, resources }: Cl
     if (user) {
       if (user.displayName) p.name = user.displayName;
       p.preferred_username = preferredUsername(user, tenant);
+      Object.assign(p, groupsClaim(directory, tenant.id, clientId, user.id));
     }
     const requested = String(p.scope ?? '').split(' ').filter(Boolean);
     const names = requested.map((s) => s.slice(s.lastIndexOf('/') + 1));

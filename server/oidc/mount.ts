@@ -6,6 +6,9 @@ import { requestIds } from '../http/request-ids.js';
 import type { TenantRegistry } from './registry.js';
 import { checkCrossOriginRedemption, readBody, replay } from './spa-redemption.js';
 import type { Directory } from '../directory/index.js';
+import { redirectUriPlatform } from '../directory/applications.js';
+import { sleep, type FaultEndpoint, type FaultRegistry, type FaultRule } from '../emulator/faults.js';
+import type { TenantOidc } from './provider.js';
 
 /**
  * Routes `/{tenant}/<protocol path>` to that tenant's oidc-provider, mounted at the tenant's GUID
@@ -19,14 +22,25 @@ export interface MountDeps {
   clock: Clock;
   registry: TenantRegistry;
   directory: Directory;
+  faults: FaultRegistry;
 }
 
-export function createOidcMount({ config, clock, registry, directory }: MountDeps) {
+/** The control plane's fault endpoints, by protocol path. */
+const FAULT_ENDPOINT: Record<string, FaultEndpoint> = {
+  '/oauth2/v2.0/token': 'token',
+  '/oauth2/v2.0/authorize': 'authorize',
+  '/.well-known/openid-configuration': 'discovery',
+  '/discovery/v2.0/keys': 'keys',
+  '/oauth2/v2.0/logout': 'logout',
+  '/openid/userinfo': 'userinfo',
+};
+
+export function createOidcMount({ config, clock, registry, directory, faults }: MountDeps) {
   const publicUrl = new URL(config.publicUrl);
 
-  const sendError = (req: IncomingMessage, res: ServerResponse, aad: AadError) => {
+  const sendError = (req: IncomingMessage, res: ServerResponse, aad: AadError, status = aad.status) => {
     const ids = requestIds(req);
-    res.statusCode = aad.status;
+    res.statusCode = status;
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.setHeader('cache-control', 'no-store');
     res.setHeader('x-ms-request-id', ids.traceId);
@@ -39,7 +53,7 @@ export function createOidcMount({ config, clock, registry, directory }: MountDep
     res.end(JSON.stringify(toOAuthBody(aad, { ...ids, now: clock.now() }, config.publicUrl)));
   };
 
-  return function oidcMount(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  function oidcMount(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
@@ -71,6 +85,62 @@ export function createOidcMount({ config, clock, registry, directory }: MountDep
     raw.originalUrl = `/${oidc.tenant.id}${rest}${target}`;
     raw.url = `${rest}${target}`;
 
+    const faultEndpoint = FAULT_ENDPOINT[rest];
+    if (faultEndpoint && faults.has(faultEndpoint)) {
+      // A test asked for this endpoint to fail or be slow (POST /_emulator/v1/faults).
+      withFaults(faultEndpoint, req, res, new URLSearchParams(search), oidc).then((r) => r && continueWith(r, res, rest, oidc),
+        () => { if (!res.headersSent) sendError(req, res, new AadError(9990500)); });
+      return;
+    }
+    continueWith(req, res, rest, oidc);
+  }
+
+  /** Applies a matching fault rule; resolves to the request to continue with, or undefined if answered. */
+  async function withFaults(endpoint: FaultEndpoint, req: IncomingMessage, res: ServerResponse, params: URLSearchParams, oidc: TenantOidc): Promise<IncomingMessage | undefined> {
+    const basic = /^Basic (.+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    let clientId = params.get('client_id') ?? (basic ? Buffer.from(basic, 'base64').toString('utf8').split(':')[0] : undefined);
+    let request = req;
+    if (!clientId && endpoint === 'token' && req.method === 'POST') {
+      // MSAL sends client_id in the form body: read it, then hand the same body on.
+      const body = await readBody(req);
+      if (!body) {
+        sendError(req, res, new AadError(9002313, { detail: 'The request body is too large.' }));
+        return undefined;
+      }
+      clientId = new URLSearchParams(body.toString('utf8')).get('client_id') ?? undefined;
+      request = replay(req, body);
+    }
+    const rule = faults.take(endpoint, { tenantId: oidc.tenant.id, clientId });
+    if (!rule) return request;
+    return (await injectFault(rule, endpoint, request, res, params, oidc.tenant.id)) ? undefined : request;
+  }
+
+  /** Makes the request fail as Entra would (or just late); true when it answered. */
+  async function injectFault(rule: FaultRule, endpoint: FaultEndpoint, req: IncomingMessage, res: ServerResponse, params: URLSearchParams, tenantId: string): Promise<boolean> {
+    if (rule.latencyMs) await sleep(rule.latencyMs);
+    if (rule.aadsts === undefined && rule.status === undefined) return false;
+    const aad = rule.aadsts !== undefined ? new AadError(rule.aadsts) : new AadError(9990503, { status: rule.status });
+    const status = rule.status ?? aad.status;
+    const clientId = params.get('client_id');
+    const redirectUri = params.get('redirect_uri');
+    const app = clientId ? directory.applications.findByAppId(tenantId, clientId) : undefined;
+    if (endpoint === 'authorize' && app && redirectUri && redirectUriPlatform(app, redirectUri)) {
+      // Authorize errors go back to the app, as Entra sends them.
+      const ids = requestIds(req);
+      const body = toOAuthBody(aad, { ...ids, now: clock.now() }, config.publicUrl);
+      const out = new URLSearchParams({ error: body.error, error_description: body.error_description, error_uri: body.error_uri,
+        ...(body.suberror ? { suberror: body.suberror } : {}), ...(params.get('state') ? { state: params.get('state')! } : {}) });
+      const url = new URL(redirectUri);
+      if (params.get('response_mode') === 'fragment') url.hash = out.toString();
+      else for (const [k, v] of out) url.searchParams.set(k, v);
+      res.writeHead(302, { location: url.href, 'x-ms-request-id': ids.traceId }).end();
+      return true;
+    }
+    sendError(req, res, aad, status);
+    return true;
+  }
+
+  function continueWith(req: IncomingMessage, res: ServerResponse, rest: string, oidc: TenantOidc): void {
     if (rest === '/oauth2/v2.0/token' && req.method === 'POST' && typeof req.headers.origin === 'string') {
       const origin = req.headers.origin;
       readBody(req).then((body) => {
@@ -85,7 +155,9 @@ export function createOidcMount({ config, clock, registry, directory }: MountDep
       return;
     }
     oidc.callback(req, res);
-  };
+  }
+
+  return oidcMount;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type {} from '@fastify/csrf-protection';
 import { AadError } from '../../errors.js';
 import {
-  assertSameApp, codeStep, emailStep, formText, renderStep, signedIn, stepContext, transactionParam,
+  assertSameApp, codeStep, emailStep, faultStatus, formText, pageFault, renderStep, signedIn, signInFailed, stepContext, transactionParam,
   type InteractionRequest, type PageDeps, type StepContext, type StepRoute,
 } from '../step-page.js';
 import type { FlowTransaction } from '../transactions.js';
@@ -23,6 +23,8 @@ export function emailCodeRoutes(app: FastifyInstance, deps: PageDeps & { emailCo
   app.post<StepRoute>('/:tenant/interaction/:uid/email-code', post, async function sendSignInCode(req, reply) {
     const ctx = await stepContext(deps, req, reply);
     const email = formText(req.body, 'email');
+    const fault = await pageFault(deps, 'email-code', ctx, email);
+    if (fault) return renderStep(deps, reply.code(faultStatus(fault)), ctx, emailCodeSignInStep(ctx, email, fault));
     try {
       const tx = await emailCode.sendCode(ctx.tenant, emailCode.start(ctx.tenant, ctx.clientId, email), ctx.locale);
       return reply.redirect(url(ctx, 'verify', tx), 303);
@@ -41,8 +43,9 @@ export function emailCodeRoutes(app: FastifyInstance, deps: PageDeps & { emailCo
     const ctx = await stepContext(deps, req, reply);
     const tx = load(req, ctx);
     try {
-      return signedIn(ctx, req, reply, emailCode.verifyCode(ctx.tenant, tx.id, formText(req.body, 'code')).id);
+      return signedIn(deps, ctx, req, reply, emailCode.verifyCode(ctx.tenant, tx.id, formText(req.body, 'code')).id, 'emailCode');
     } catch (e) {
+      if (e instanceof AadError) signInFailed(deps, ctx, e, 'emailCode', tx.email);
       if (e instanceof AadError && e.code === 50181) return codePage(reply, ctx, tx, { error: e });
       throw e;
     }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type {} from '@fastify/csrf-protection';
 import { AadError } from '../../errors.js';
 import {
-  assertSameApp, codeStep, emailStep, formText, newPassword, newPasswordStep, pageError, renderStep, signedIn, stepContext, transactionParam,
+  assertSameApp, codeStep, emailStep, faultStatus, formText, newPassword, newPasswordStep, pageError, pageFault, renderStep, signedIn, stepContext, transactionParam,
   type FieldMessage, type InteractionRequest, type PageDeps, type StepContext, type StepRoute,
 } from '../step-page.js';
 import type { FlowTransaction } from '../transactions.js';
@@ -15,7 +15,7 @@ export function passwordResetRoutes(app: FastifyInstance, deps: PageDeps & { pas
   const url = (ctx: StepContext, step: string, tx?: FlowTransaction) => `${ctx.base}/password-reset${step ? `/${step}` : ''}${tx ? `?t=${tx.id}` : ''}`;
   const load = (req: InteractionRequest, ctx: StepContext) => assertSameApp(passwordReset.transaction(ctx.tenant, transactionParam(req)), ctx);
 
-  const emailPage = (reply: FastifyReply, ctx: StepContext, email = '', error?: AadError) => renderStep(deps, reply.code(error ? 400 : 200), ctx, emailStep(ctx, {
+  const emailPage = (reply: FastifyReply, ctx: StepContext, email = '', error?: AadError) => renderStep(deps, error && reply.statusCode === 200 ? reply.code(400) : reply, ctx, emailStep(ctx, {
     title: ctx.s('PasswordReset_Title'), description: ctx.s('PasswordReset_Description'), action: url(ctx, ''), submit: ctx.s('Button_SendCode'), email,
     ...(error ? { error } : {}), links: [{ text: ctx.s('Link_SignInInstead'), href: ctx.base }],
   }));
@@ -34,6 +34,8 @@ export function passwordResetRoutes(app: FastifyInstance, deps: PageDeps & { pas
   app.post<StepRoute>('/:tenant/interaction/:uid/password-reset', post, async function startPasswordReset(req, reply) {
     const ctx = await stepContext(deps, req, reply);
     const email = formText(req.body, 'email');
+    const fault = await pageFault(deps, 'password-reset', ctx, email);
+    if (fault) return emailPage(reply.code(faultStatus(fault)), ctx, email, fault);
     try {
       const tx = await passwordReset.sendCode(ctx.tenant, passwordReset.start(ctx.tenant, ctx.clientId, email), ctx.locale);
       return reply.redirect(url(ctx, 'verify', tx), 303);
@@ -77,7 +79,7 @@ export function passwordResetRoutes(app: FastifyInstance, deps: PageDeps & { pas
     const chosen = newPassword(req.body, ctx.s);
     if ('mismatch' in chosen) return passwordPage(reply, ctx, tx, chosen.mismatch);
     try {
-      return signedIn(ctx, req, reply, (await passwordReset.resetPassword(ctx.tenant, tx.id, chosen.password)).id);
+      return signedIn(deps, ctx, req, reply, (await passwordReset.resetPassword(ctx.tenant, tx.id, chosen.password)).id, 'passwordReset');
     } catch (e) {
       if (e instanceof AadError && e.code === 399246) return passwordPage(reply, ctx, tx, pageError(e, ctx.s));
       throw e;

@@ -4,7 +4,8 @@ import { AadError } from '../../errors.js';
 import { decodeLoginHint } from '../../oidc/claims.js';
 import { finishInteraction, grantConsent, type Interaction } from '../interaction.js';
 import { emailCodeSignInStep } from '../email-code/routes.js';
-import { formText, renderStep, signedIn, stepContext, type PageDeps, type StepContext, type StepRoute } from '../step-page.js';
+import { faultStatus, formText, pageFault, renderStep, signedIn, signInFailed, stepContext, type PageDeps, type StepContext, type StepRoute } from '../step-page.js';
+import { LOGIN_AS_COOKIE } from '../../emulator/login-as.js';
 import { fieldFor, pageMessage } from './messages.js';
 import type { SignInService } from './service.js';
 
@@ -20,6 +21,12 @@ export function signInRoutes(app: FastifyInstance, deps: PageDeps & { signIn: Si
     const ctx = await stepContext(deps, req, reply);
     const { interaction } = ctx;
     if (interaction.prompt.name === 'consent') return finishInteraction(ctx.oidc, req, reply, await grantConsent(ctx.oidc, interaction));
+    // The control plane's login-as ticket signs its user in without the form (the code flow stays real).
+    const ticketUser = deps.toolkit.tickets.consume(req.cookies[LOGIN_AS_COOKIE], ctx.tenant.id);
+    if (ticketUser) {
+      reply.clearCookie(LOGIN_AS_COOKIE, { path: '/' });
+      return signedIn(deps, ctx, req, reply, ticketUser, 'loginAs');
+    }
     const prompts = String(interaction.params.prompt ?? '').split(' ');
     if (prompts.includes('create') && ctx.flow?.isSignUpAllowed) return reply.redirect(`${ctx.base}/sign-up`, 303);
     if (ctx.method === 'emailOtp') return renderStep(deps, reply, ctx, emailCodeSignInStep(ctx, prefilledEmail(interaction)));
@@ -34,10 +41,13 @@ export function signInRoutes(app: FastifyInstance, deps: PageDeps & { signIn: Si
       return renderSignIn(reply.code(400), ctx, { email: email.slice(0, 256), error: { message: ctx.s('Error_InvalidEmail') }, focus: 'email' });
     }
     try {
-      return await signedIn(ctx, req, reply, (await signIn.signInWithPassword(ctx.tenant, email, password)).id);
+      const fault = await pageFault(deps, 'sign-in', ctx, email);
+      if (fault) throw fault;
+      return await signedIn(deps, ctx, req, reply, (await signIn.signInWithPassword(ctx.tenant, email, password)).id, 'password');
     } catch (e) {
       if (!(e instanceof AadError)) throw e;
-      return renderSignIn(reply.code(400), ctx, { email, error: { message: pageMessage(e), code: e.code }, focus: fieldFor(e) });
+      signInFailed(deps, ctx, e, 'password', email);
+      return renderSignIn(reply.code(faultStatus(e)), ctx, { email, error: { message: pageMessage(e), code: e.code }, focus: fieldFor(e) });
     }
   });
 

@@ -3,7 +3,7 @@ import type {} from '@fastify/csrf-protection';
 import { AadError } from '../../errors.js';
 import type { SubmittedValues } from '../attribute-values.js';
 import {
-  assertSameApp, attributeFields, codeStep, emailStep, formText, newPassword, newPasswordStep, pageError, renderStep, signedIn, stepContext,
+  assertSameApp, attributeFields, codeStep, emailStep, faultStatus, formText, newPassword, newPasswordStep, pageError, pageFault, renderStep, signedIn, stepContext,
   transactionParam, type FieldMessage, type InteractionRequest, type PageDeps, type StepContext, type StepRoute,
 } from '../step-page.js';
 import type { FlowTransaction } from '../transactions.js';
@@ -20,7 +20,7 @@ export function signUpRoutes(app: FastifyInstance, deps: PageDeps & { signUp: Si
   const url = (ctx: StepContext, step: string, tx?: FlowTransaction) => `${ctx.base}/sign-up${step ? `/${step}` : ''}${tx ? `?t=${tx.id}` : ''}`;
   const load = (req: InteractionRequest, ctx: StepContext) => assertSameApp(signUp.transaction(ctx.tenant, transactionParam(req)), ctx);
 
-  const emailPage = (reply: FastifyReply, ctx: StepContext, email = '', error?: AadError) => renderStep(deps, reply.code(error ? 400 : 200), ctx, emailStep(ctx, {
+  const emailPage = (reply: FastifyReply, ctx: StepContext, email = '', error?: AadError) => renderStep(deps, error && reply.statusCode === 200 ? reply.code(400) : reply, ctx, emailStep(ctx, {
     title: ctx.s('SignUp_Title'), description: ctx.s('SignUp_Description'), action: url(ctx, ''), submit: ctx.s('Button_Next'), email,
     ...(error ? { error } : {}), links: [{ prefix: ctx.s('Link_HaveAccount'), text: ctx.s('Link_SignInInstead'), href: ctx.base }],
   }));
@@ -41,7 +41,7 @@ export function signUpRoutes(app: FastifyInstance, deps: PageDeps & { signUp: Si
   /** Sends the browser to whatever the sign-up needs next, or creates the account and signs in. */
   const proceed = async (req: InteractionRequest, reply: FastifyReply, ctx: StepContext, tx: FlowTransaction) => {
     const { step } = signUp.next(ctx.tenant, tx);
-    if (step === 'complete') return signedIn(ctx, req, reply, signUp.complete(ctx.tenant, tx.id).id);
+    if (step === 'complete') return signedIn(deps, ctx, req, reply, signUp.complete(ctx.tenant, tx.id).id, 'signUp');
     return reply.redirect(url(ctx, step === 'verifyCode' ? 'verify' : step, tx), 303);
   };
 
@@ -54,6 +54,8 @@ export function signUpRoutes(app: FastifyInstance, deps: PageDeps & { signUp: Si
   app.post<StepRoute>('/:tenant/interaction/:uid/sign-up', post, async function startSignUp(req, reply) {
     const ctx = await stepContext(deps, req, reply);
     const email = formText(req.body, 'email');
+    const fault = await pageFault(deps, 'sign-up', ctx, email);
+    if (fault) return emailPage(reply.code(faultStatus(fault)), ctx, email, fault);
     try {
       const tx = await signUp.sendCode(ctx.tenant, await signUp.start(ctx.tenant, ctx.clientId, email), ctx.locale);
       return reply.redirect(url(ctx, 'verify', tx), 303);

@@ -1,0 +1,57 @@
+import type { FastifyInstance } from 'fastify';
+import type { Clock, Random } from '../clock.js';
+import type { Db } from '../db/connection.js';
+import type { Directory } from '../directory/index.js';
+import type { PasswordHasher } from '../directory/passwords.js';
+import type { TenantRegistry } from '../oidc/registry.js';
+import { GraphAuthenticator } from './auth.js';
+import { GraphError, graphErrorHandler, graphRequestIds, notEmulated } from './errors.js';
+import { userRoutes } from './users.js';
+import { groupRoutes } from './groups.js';
+import { applicationRoutes } from './applications.js';
+import { identityRoutes } from './identity.js';
+
+export interface GraphDeps {
+  directory: Directory;
+  registry: TenantRegistry;
+  db: Db;
+  clock: Clock;
+  random: Random;
+  hasher: PasswordHasher;
+  /** `${publicUrl}/v1.0`: @odata.context and @odata.nextLink are absolute, as Graph's are */
+  graphBase: string;
+}
+
+/**
+ * A Microsoft Graph v1.0 subset at the origin's root (/v1.0/…), as graph.microsoft.com serves it,
+ * over the same directory the sign-in pages use. Register inside its own fastify scope: it sets the
+ * scope's one error handler (Graph's OData error envelope).
+ */
+export function graphRoutes(app: FastifyInstance, deps: Omit<GraphDeps, 'graphBase'> & { publicUrl: string }): void {
+  const full: GraphDeps = { ...deps, graphBase: `${deps.publicUrl}/v1.0` };
+  const auth = new GraphAuthenticator(deps);
+  app.setErrorHandler(graphErrorHandler({ clock: deps.clock }));
+  app.addHook('onRequest', async (req, reply) => {
+    const { requestId, clientRequestId } = graphRequestIds(req);
+    reply.header('request-id', requestId).header('client-request-id', clientRequestId);
+    if (req.url.startsWith('/v1.0/')) req.graphCaller = await auth.authenticate(req);
+  });
+  // Graph answers JSON bodies only.
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'), undefined);
+    }
+  });
+  userRoutes(app, full);
+  groupRoutes(app, full);
+  applicationRoutes(app, full);
+  identityRoutes(app, full);
+  app.all('/beta/*', async () => { throw notEmulated('the Microsoft Graph beta endpoint (only v1.0 is emulated)'); });
+  // Anything else under /v1.0 says it is not emulated (501), never a fake answer.
+  app.all('/v1.0/*', async (req) => {
+    throw notEmulated(`Microsoft Graph ${req.method} ${req.url.split('?')[0]}`);
+  });
+}

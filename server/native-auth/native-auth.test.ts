@@ -1,0 +1,328 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt } from 'jose';
+import { DEFAULT, startTestEmulator, type TestEmulator } from '../testing/harness.js';
+import { HttpBrowser } from '../testing/browser.js';
+import { authorizeUrl, postForm } from '../testing/oauth.js';
+
+// The native authentication API over HTTP, as the SDKs call it (native-auth-api.md): every flow end
+// to end, and the error catalogue rows and checklist items the emulator implements.
+let emu: TestEmulator;
+beforeAll(async () => { emu = await startTestEmulator(); });
+afterAll(async () => { await emu.close(); });
+
+const SPA = DEFAULT.spa;
+const OTP_SPA = '77777777-7777-4777-8777-777777777777';
+const LOYALTY = 'extension_66666666666646668666666666666666_loyaltyNumber';
+const ALL = 'oob password redirect';
+
+const call = (path: string, form: Record<string, string>, base = `${emu.url}/${DEFAULT.domain}`) =>
+  postForm(`${base}${path}`, form, { 'client-request-id': '0f0e0d0c-0b0a-4909-8807-060504030201' });
+
+async function latestCode(to: string): Promise<string> {
+  const res = await fetch(`${emu.url}/_emulator/v1/mail?to=${encodeURIComponent(to)}&top=1`);
+  const { value } = await res.json() as { value: { code?: string }[] };
+  expect(value[0]?.code, `a code mailed to ${to}`).toMatch(/^\d{8}$/);
+  return value[0]!.code!;
+}
+
+type Res = Awaited<ReturnType<typeof postForm>>;
+function expectError(r: Res, status: number, error: string, code: number, extra: { suberror?: string; description?: string } = {}) {
+  expect(r.status, JSON.stringify(r.body)).toBe(status);
+  expect(r.body.error).toBe(error);
+  expect((r.body.error_codes as number[])[0]).toBe(code);
+  expect(String(r.body.error_description)).toMatch(new RegExp(`^AADSTS${code}: `));
+  expect(r.body).toHaveProperty('trace_id');
+  expect(r.body.correlation_id).toBe('0f0e0d0c-0b0a-4909-8807-060504030201');
+  expect(r.headers.get('x-ms-request-id')).toBeTruthy();
+  if (extra.suberror) expect(r.body.suberror).toBe(extra.suberror);
+  if (extra.description) expect(String(r.body.error_description)).toContain(extra.description);
+}
+function expectOk(r: Res) {
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  expect(r.headers.get('x-ms-request-id')).toBeTruthy();
+  return r.body;
+}
+const ct = (r: Res) => String(r.body.continuation_token);
+
+function expectTokens(body: Record<string, unknown>) {
+  expect(body.token_type).toBe('Bearer');
+  expect(body.expires_in).toBeGreaterThan(0);
+  for (const k of ['access_token', 'id_token', 'refresh_token', 'client_info', 'scope']) expect(body[k], k).toBeTruthy();
+  const info = JSON.parse(Buffer.from(String(body.client_info), 'base64url').toString()) as { uid: string; utid: string };
+  expect(info.utid).toBe(DEFAULT.tenantId);
+  return { info, idToken: decodeJwt(String(body.id_token)) };
+}
+
+/** Email + password sign-up through every step; returns the continuation token for sign-in. */
+async function signUpWithPassword(email: string, password: string) {
+  let r = await call('/signup/v1.0/start', { client_id: SPA, username: email, challenge_type: ALL });
+  expectOk(r);
+  r = await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: ct(r), challenge_type: ALL });
+  expect(expectOk(r)).toMatchObject({ challenge_type: 'oob', binding_method: 'prompt', challenge_channel: 'email', code_length: 8, interval: 300 });
+  r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: ct(r), grant_type: 'oob', oob: await latestCode(email) });
+  expectError(r, 400, 'credential_required', 55103);
+  r = await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: ct(r), challenge_type: ALL });
+  expect(expectOk(r)).toMatchObject({ challenge_type: 'password' });
+  r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: ct(r), grant_type: 'password', password });
+  expectError(r, 400, 'attributes_required', 55106);
+  r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: ct(r), grant_type: 'attributes',
+    attributes: JSON.stringify({ displayName: 'Native Nora', country: 'Norway' }) });
+  return ct({ ...r, body: expectOk(r) });
+}
+
+describe('sign-up (email + password)', () => {
+  it('runs start → challenge → continue(oob) → credential_required → password → attributes_required → attributes → token', async () => {
+    const email = 'nora@example.com';
+    let r = await call('/signup/v1.0/start', { client_id: SPA, username: email, challenge_type: ALL });
+    r = await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: ct(r), challenge_type: ALL });
+    expect(r.body.challenge_target_label).toBe('n***a@ex***e.com');
+    const verify = ct(r);
+    // a wrong code keeps the token usable; a resend invalidates the first code
+    const first = await latestCode(email);
+    r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: verify, grant_type: 'oob', oob: first === '00000000' ? '11111111' : '00000000' });
+    expectError(r, 400, 'invalid_grant', 50181, { suberror: 'invalid_oob_value' });
+    r = await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: verify, challenge_type: ALL });
+    const resent = ct({ ...r, body: expectOk(r) });
+    r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: verify, grant_type: 'oob', oob: first });
+    expectError(r, 400, 'invalid_request', 55200, { description: 'The continuation_token is invalid.' });
+    const second = await latestCode(email);
+    if (second !== first) {
+      r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: resent, grant_type: 'oob', oob: first });
+      expectError(r, 400, 'invalid_grant', 50181, { suberror: 'invalid_oob_value' });
+    }
+    r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: resent, grant_type: 'oob', oob: second });
+    expectError(r, 400, 'credential_required', 55103);
+    expect(r.body.continuation_token).toBeTruthy();
+    r = await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: ct(r), challenge_type: ALL });
+    const pw = ct(r);
+    r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: pw, grant_type: 'password', password: 'short' });
+    expectError(r, 400, 'invalid_grant', 399246, { suberror: 'password_too_short' });
+    r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: pw, grant_type: 'password', password: 'alllowercase' });
+    expectError(r, 400, 'invalid_grant', 399246, { suberror: 'password_too_weak' });
+    r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: pw, grant_type: 'password', password: 'Str0ng-pass' });
+    expectError(r, 400, 'attributes_required', 55106);
+    const required = r.body.required_attributes as { name: string; required: boolean }[];
+    expect(required.map((a) => a.name).sort()).toEqual(['country', 'displayName']);
+    expect(required.every((a) => a.required)).toBe(true);
+    const attrs = ct(r);
+    r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: attrs, grant_type: 'attributes', attributes: JSON.stringify({ displayName: 'Nora' }) });
+    expectError(r, 400, 'attributes_required', 55106);
+    expect((r.body.required_attributes as { name: string }[]).map((a) => a.name)).toEqual(['country']);
+    const stillNeeded = ct(r);
+    r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: stillNeeded, grant_type: 'attributes', attributes: JSON.stringify({ displayName: 'Nora', country: 'Mars' }) });
+    expectError(r, 400, 'invalid_grant', 9990422, { suberror: 'attribute_validation_failed' });
+    expect(r.body.invalid_attributes).toEqual([{ name: 'country' }]);
+    // the attribute error spends nothing: the same token takes corrected values and the account is made
+    r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: stillNeeded, grant_type: 'attributes', attributes: JSON.stringify({ country: 'Norway' }) });
+    expect(expectOk(r).continuation_token).toBeTruthy();
+    expect(emu.directory.users.findBySignInName(DEFAULT.tenantId, 'nora@example.com')).toMatchObject({ displayName: 'Nora' });
+  });
+
+  it('creates the account, signs in with continuation_token, and the user signs in on the hosted page', async () => {
+    const email = 'olaf@example.com';
+    const token = await signUpWithPassword(email, 'Str0ng-pass');
+    const user = emu.directory.users.findBySignInName(DEFAULT.tenantId, email)!;
+    expect(user.displayName).toBe('Native Nora');
+    const r = await call('/oauth2/v2.0/token', { client_id: SPA, continuation_token: token, grant_type: 'continuation_token', username: email, scope: 'openid profile offline_access', client_info: '1' });
+    const { info, idToken } = expectTokens(expectOk(r));
+    expect(info.uid).toBe(user.id);
+    expect(idToken).toMatchObject({ oid: user.id, preferred_username: email, name: 'Native Nora', country: 'Norway', aud: SPA });
+    // spent
+    const again = await call('/oauth2/v2.0/token', { client_id: SPA, continuation_token: token, grant_type: 'continuation_token', username: email, scope: 'openid' });
+    expectError(again, 400, 'invalid_request', 55200);
+
+    const page = await new HttpBrowser(emu.url).signIn(authorizeUrl(`${emu.url}/${DEFAULT.domain}`, { client_id: DEFAULT.web, redirect_uri: DEFAULT.webRedirect }), email, 'Str0ng-pass');
+    expect(page.url.startsWith(DEFAULT.webRedirect)).toBe(true);
+  });
+
+  it('takes the password and attributes at start, ignoring unknown attributes, and validates them there', async () => {
+    let r = await call('/signup/v1.0/start', { client_id: SPA, username: 'pia@example.com', challenge_type: ALL, password: 'Str0ng-pass',
+      attributes: JSON.stringify({ displayName: 'Pia', country: 'Other', [LOYALTY]: 1234567, unknownThing: 'x' }) });
+    r = await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: ct(r), challenge_type: ALL });
+    r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: ct(r), grant_type: 'oob', oob: await latestCode('pia@example.com') });
+    expectOk(r);
+    expect(r.body.continuation_token).toBeTruthy();
+
+    r = await call('/signup/v1.0/start', { client_id: SPA, username: 'quinn@example.com', challenge_type: ALL, attributes: JSON.stringify({ [LOYALTY]: 'abc' }) });
+    expectError(r, 400, 'invalid_grant', 9990422, { suberror: 'attribute_validation_failed' });
+    expect(r.body.invalid_attributes).toEqual([{ name: LOYALTY }]);
+    r = await call('/signup/v1.0/start', { client_id: SPA, username: 'quinn@example.com', challenge_type: ALL, password: 'x'.repeat(300) });
+    expectError(r, 400, 'invalid_grant', 399246, { suberror: 'password_too_long' });
+  });
+
+  it('answers user_already_exists, 90100 for a bad username, and redirect when password is not in the list', async () => {
+    expectError(await call('/signup/v1.0/start', { client_id: SPA, username: DEFAULT.alice.email, challenge_type: ALL }), 400, 'user_already_exists', 1003037);
+    expectError(await call('/signup/v1.0/start', { client_id: SPA, username: 'not-an-email', challenge_type: ALL }), 400, 'invalid_request', 90100,
+      { description: 'username parameter is empty or not valid' });
+    const r = await call('/signup/v1.0/start', { client_id: SPA, username: 'rita@example.com', challenge_type: 'oob redirect' });
+    expect(expectOk(r)).toEqual({ challenge_type: 'redirect' });
+    expect(expectOk(await call('/signup/v1.0/start', { client_id: SPA, username: 'rita@example.com', challenge_type: 'redirect' }))).toEqual({ challenge_type: 'redirect' });
+  });
+});
+
+describe('sign-up and sign-in with an email one-time passcode', () => {
+  it('signs up with a code and attributes, then signs in with a code, and refreshes', async () => {
+    const email = 'sven@example.com';
+    let r = await call('/signup/v1.0/start', { client_id: OTP_SPA, username: email, challenge_type: 'oob redirect' });
+    r = await call('/signup/v1.0/challenge', { client_id: OTP_SPA, continuation_token: ct(r), challenge_type: 'oob redirect' });
+    expect(expectOk(r).challenge_type).toBe('oob');
+    r = await call('/signup/v1.0/continue', { client_id: OTP_SPA, continuation_token: ct(r), grant_type: 'oob', oob: await latestCode(email) });
+    expectError(r, 400, 'attributes_required', 55106);
+    r = await call('/signup/v1.0/continue', { client_id: OTP_SPA, continuation_token: ct(r), grant_type: 'attributes', attributes: JSON.stringify({ displayName: 'Sven' }) });
+    expectOk(r);
+    expect(emu.directory.users.findBySignInName(DEFAULT.tenantId, email)!.passwordHash).toBeNull();
+
+    // password only: redirect, since this user signs in with a code
+    expect(expectOk(await call('/oauth2/v2.0/initiate', { client_id: OTP_SPA, username: email, challenge_type: 'password redirect' }))).toEqual({ challenge_type: 'redirect' });
+    r = await call('/oauth2/v2.0/initiate', { client_id: OTP_SPA, username: email, challenge_type: ALL });
+    r = await call('/oauth2/v2.0/challenge', { client_id: OTP_SPA, continuation_token: ct(r), challenge_type: ALL });
+    expect(expectOk(r)).toMatchObject({ challenge_type: 'oob', code_length: 8, challenge_channel: 'email', binding_method: 'prompt' });
+    const wrong = await call('/oauth2/v2.0/token', { client_id: OTP_SPA, continuation_token: ct(r), grant_type: 'oob', oob: '1', scope: 'openid' });
+    expectError(wrong, 400, 'invalid_grant', 50181, { suberror: 'invalid_oob_value' });
+    r = await call('/oauth2/v2.0/token', { client_id: OTP_SPA, continuation_token: ct(r), grant_type: 'oob', oob: await latestCode(email), scope: 'openid profile offline_access', client_info: '1' });
+    const body = expectOk(r);
+    expectTokens(body);
+
+    const refreshed = await call('/oauth2/v2.0/token', { client_id: OTP_SPA, grant_type: 'refresh_token', refresh_token: String(body.refresh_token), scope: 'openid profile offline_access', client_info: '1' });
+    expectTokens(expectOk(refreshed));
+  });
+});
+
+describe('sign-in with a password', () => {
+  it('initiate → challenge(password) → token(password), with an API scope; a wrong password is 50126', async () => {
+    let r = await call('/oauth2/v2.0/initiate', { client_id: SPA, username: DEFAULT.alice.email, challenge_type: 'password redirect', capabilities: 'mfa_required registration_required' });
+    r = await call('/oauth2/v2.0/challenge', { client_id: SPA, continuation_token: ct(r), challenge_type: 'password redirect' });
+    expect(expectOk(r).challenge_type).toBe('password');
+    const pw = ct(r);
+    expectError(await call('/oauth2/v2.0/token', { client_id: SPA, continuation_token: pw, grant_type: 'password', password: 'wrong-one', scope: 'openid' }),
+      400, 'invalid_grant', 50126);
+    r = await call('/oauth2/v2.0/token', { client_id: SPA, continuation_token: pw, grant_type: 'password', password: DEFAULT.alice.password,
+      scope: `api://${DEFAULT.api}/ToDoList.Read openid profile offline_access`, client_info: 'true' });
+    const body = expectOk(r);
+    expectTokens(body);
+    expect(decodeJwt(String(body.access_token))).toMatchObject({ aud: DEFAULT.api, scp: 'ToDoList.Read', oid: DEFAULT.alice.id });
+    expect(body.ext_expires_in).toBe(body.expires_in);
+  });
+
+  it('answers user_not_found for an unknown user and redirect when the list lacks the method', async () => {
+    expectError(await call('/oauth2/v2.0/initiate', { client_id: SPA, username: 'nobody@contoso.com', challenge_type: ALL }), 400, 'user_not_found', 50034);
+    expect(expectOk(await call('/oauth2/v2.0/initiate', { client_id: SPA, username: DEFAULT.alice.email, challenge_type: 'oob redirect' }))).toEqual({ challenge_type: 'redirect' });
+    expect(expectOk(await call('/oauth2/v2.0/initiate', { client_id: SPA, username: DEFAULT.alice.email, challenge_type: 'redirect' }))).toEqual({ challenge_type: 'redirect' });
+  });
+});
+
+describe('self-service password reset', () => {
+  it('start → challenge → continue → submit → poll_completion → token; the new password works on the hosted page', async () => {
+    const email = 'tove@example.com';
+    await signUpWithPassword(email, 'Old-passw0rd');
+    let r = await call('/resetpassword/v1.0/start', { client_id: SPA, username: email, challenge_type: 'oob redirect' });
+    r = await call('/resetpassword/v1.0/challenge', { client_id: SPA, continuation_token: ct(r), challenge_type: 'oob redirect' });
+    expect(expectOk(r)).toMatchObject({ challenge_type: 'oob', code_length: 8, challenge_target_label: 't***e@ex***e.com' });
+    r = await call('/resetpassword/v1.0/continue', { client_id: SPA, continuation_token: ct(r), grant_type: 'oob', oob: await latestCode(email) });
+    expect(expectOk(r).expires_in).toBe(600);
+    const submit = ct(r);
+    expectError(await call('/resetpassword/v1.0/submit', { client_id: SPA, continuation_token: submit, new_password: 'weakweak' }), 400, 'invalid_grant', 399246, { suberror: 'password_too_weak' });
+    r = await call('/resetpassword/v1.0/submit', { client_id: SPA, continuation_token: submit, new_password: 'New-passw0rd' });
+    expect(expectOk(r).poll_interval).toBe(2);
+    r = await call('/resetpassword/v1.0/poll_completion', { client_id: SPA, continuation_token: ct(r) });
+    expect(expectOk(r).status).toBe('succeeded');
+    r = await call('/oauth2/v2.0/token', { client_id: SPA, continuation_token: ct(r), grant_type: 'continuation_token', username: email, scope: 'openid profile offline_access', client_info: '1' });
+    expectTokens(expectOk(r));
+    const page = await new HttpBrowser(emu.url).signIn(authorizeUrl(`${emu.url}/${DEFAULT.domain}`, { client_id: DEFAULT.web, redirect_uri: DEFAULT.webRedirect }), email, 'New-passw0rd');
+    expect(page.url.startsWith(DEFAULT.webRedirect)).toBe(true);
+  });
+
+  it('answers user_not_found, 500222 for a passcode account, and redirect without oob', async () => {
+    expectError(await call('/resetpassword/v1.0/start', { client_id: SPA, username: 'nobody@contoso.com', challenge_type: 'oob redirect' }), 400, 'user_not_found', 50034);
+    expectError(await call('/resetpassword/v1.0/start', { client_id: SPA, username: 'sven@example.com', challenge_type: 'oob redirect' }), 400, 'invalid_request', 500222);
+    expect(expectOk(await call('/resetpassword/v1.0/start', { client_id: SPA, username: DEFAULT.alice.email, challenge_type: 'password redirect' }))).toEqual({ challenge_type: 'redirect' });
+  });
+});
+
+describe('a user made on the hosted pages signs in natively', () => {
+  it('signs in the hosted-page user with a password', async () => {
+    const tenant = emu.registry.resolve('contoso')!.tenant;
+    const email = 'uma@example.com';
+    const tx = await emu.flows.signUp.sendCode(tenant, await emu.flows.signUp.start(tenant, DEFAULT.web, email, { password: 'Hosted-passw0rd' }));
+    emu.flows.signUp.verifyCode(tenant, tx.id, await latestCode(email));
+    emu.flows.signUp.setAttributes(tenant, tx.id, { displayName: 'Uma', country: 'Other' });
+    emu.flows.signUp.complete(tenant, tx.id);
+    let r = await call('/oauth2/v2.0/initiate', { client_id: SPA, username: email, challenge_type: 'password redirect' });
+    r = await call('/oauth2/v2.0/challenge', { client_id: SPA, continuation_token: ct(r), challenge_type: 'password redirect' });
+    r = await call('/oauth2/v2.0/token', { client_id: SPA, continuation_token: ct(r), grant_type: 'password', password: 'Hosted-passw0rd', scope: 'openid profile offline_access', client_info: '1' });
+    expect(expectTokens(expectOk(r)).idToken.name).toBe('Uma');
+  });
+});
+
+describe('transport, clients, challenge types and continuation tokens', () => {
+  it('rejects a challenge_type list without redirect or with an unknown value (901007)', async () => {
+    expectError(await call('/oauth2/v2.0/initiate', { client_id: SPA, username: DEFAULT.alice.email, challenge_type: 'password oob' }), 400, 'invalid_request', 901007,
+      { description: "does not include the 'redirect' type" });
+    expectError(await call('/signup/v1.0/start', { client_id: SPA, username: 'v@example.com', challenge_type: 'password sms redirect' }), 400, 'unsupported_challenge_type', 901007,
+      { description: 'contains an unsupported challenge type' });
+  });
+
+  it('checks the client: format (90100), unknown (unauthorized_client), confidential or disabled (invalid_client/nativeauthapi_disabled)', async () => {
+    const form = { username: DEFAULT.alice.email, challenge_type: ALL };
+    expectError(await call('/oauth2/v2.0/initiate', { ...form, client_id: 'nope' }), 400, 'invalid_request', 90100, { description: 'client_id parameter is empty or not valid' });
+    expectError(await call('/oauth2/v2.0/initiate', { ...form, client_id: '99999999-9999-4999-8999-999999999999' }), 400, 'unauthorized_client', 700016);
+    expectError(await call('/oauth2/v2.0/initiate', { ...form, client_id: DEFAULT.web }), 400, 'invalid_client', 9990410, { suberror: 'nativeauthapi_disabled' });
+    expectError(await call('/resetpassword/v1.0/start', { ...form, client_id: DEFAULT.web }), 400, 'invalid_client', 9990410, { suberror: 'nativeauthapi_disabled' });
+    expectError(await call('/oauth2/v2.0/token', { client_id: DEFAULT.web, client_secret: DEFAULT.webSecret, grant_type: 'continuation_token', continuation_token: 'x', scope: 'openid' }),
+      400, 'invalid_client', 9990410, { suberror: 'nativeauthapi_disabled' });
+  });
+
+  it('binds continuation tokens to step, client and tenant; they expire after 10 minutes', async () => {
+    const init = await call('/oauth2/v2.0/initiate', { client_id: SPA, username: DEFAULT.alice.email, challenge_type: 'password redirect' });
+    // wrong step: an initiate token is not a sign-up or reset token, nor good at /token
+    expectError(await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: ct(init), challenge_type: ALL }), 400, 'invalid_request', 55200);
+    expectError(await call('/oauth2/v2.0/token', { client_id: SPA, continuation_token: ct(init), grant_type: 'password', password: 'x', scope: 'openid' }), 400, 'invalid_request', 55200);
+    // another client
+    expectError(await call('/oauth2/v2.0/challenge', { client_id: OTP_SPA, continuation_token: ct(init), challenge_type: ALL }), 400, 'invalid_request', 55200);
+    // garbage
+    expectError(await call('/oauth2/v2.0/challenge', { client_id: SPA, continuation_token: 'garbage', challenge_type: ALL }), 400, 'invalid_request', 55200);
+    // expiry: the row is aged, as 10 minutes passing would
+    emu.db.prepare('UPDATE native_auth_continuations SET expires_at = 0').run();
+    expectError(await call('/oauth2/v2.0/challenge', { client_id: SPA, continuation_token: ct(init), challenge_type: ALL }), 400, 'expired_token', 552003);
+  });
+
+  it('works under every tenant alias and takes the query string too; MFA and registration say they are not emulated', async () => {
+    for (const alias of [DEFAULT.tenantId, 'contoso', 'CONTOSO.onmicrosoft.com']) {
+      expectOk(await call('/oauth2/v2.0/initiate', { client_id: SPA, username: DEFAULT.alice.email, challenge_type: 'password redirect' }, `${emu.url}/${alias}`));
+    }
+    const q = await postForm(`${emu.url}/contoso/oauth2/v2.0/initiate?dc=ESTS-PUB-WEUR&client_id=${SPA}`, { username: DEFAULT.alice.email, challenge_type: 'password redirect' });
+    expectOk(q);
+    for (const path of ['/oauth2/v2.0/introspect', '/register/v1.0/introspect', '/register/v1.0/challenge', '/register/v1.0/continue']) {
+      const r = await call(path, { client_id: SPA, continuation_token: 'x' });
+      expect(r.status).toBe(400);
+      expect(String(r.body.error_description)).toContain('not emulate');
+    }
+  });
+
+  it('keeps the canonical mount CORS-free and serves a CORS mount for authApiProxyUrl', async () => {
+    const pre = await fetch(`${emu.url}/${DEFAULT.domain}/oauth2/v2.0/initiate`, { method: 'OPTIONS', headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' } });
+    expect(pre.headers.get('access-control-allow-origin')).toBeNull();
+    const plain = await call('/oauth2/v2.0/initiate', { client_id: SPA, username: DEFAULT.alice.email, challenge_type: 'password redirect' });
+    expect(plain.headers.get('access-control-allow-origin')).toBeNull();
+
+    const proxy = `${emu.url}/_emulator/cors/${DEFAULT.domain}`;
+    const preflight = await fetch(`${proxy}/signup/v1.0/start`, { method: 'OPTIONS', headers: {
+      origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type, client-request-id, x-client-sku, x-custom-thing' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    const allowed = preflight.headers.get('access-control-allow-headers')!.toLowerCase();
+    for (const h of ['content-type', 'client-request-id', 'x-client-sku', 'x-client-ver', 'x-client-os', 'x-client-cpu', 'x-client-current-telemetry', 'x-client-last-telemetry', 'x-custom-thing']) {
+      expect(allowed).toContain(h);
+    }
+    let r = await postForm(`${proxy}/oauth2/v2.0/initiate`, { client_id: SPA, username: DEFAULT.alice.email, challenge_type: 'password redirect' }, { origin: 'http://localhost:3000' });
+    expect(r.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    expect(r.headers.get('access-control-expose-headers')).toContain('x-ms-request-id');
+    r = await postForm(`${proxy}/oauth2/v2.0/challenge`, { client_id: SPA, continuation_token: ct(r), challenge_type: 'password redirect' }, { origin: 'http://localhost:3000' });
+    r = await postForm(`${proxy}/oauth2/v2.0/token`, { client_id: SPA, continuation_token: ct(r), grant_type: 'password', password: DEFAULT.alice.password, scope: 'openid profile offline_access', client_info: '1' },
+      { origin: 'http://localhost:3000' });
+    expectTokens(expectOk(r));
+    expect(r.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    const tokenPreflight = await fetch(`${proxy}/oauth2/v2.0/token`, { method: 'OPTIONS', headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' } });
+    expect(tokenPreflight.status).toBe(204);
+  });
+});
