@@ -16,7 +16,8 @@ const external = Object.keys(pkg.dependencies).filter((name) => !BUNDLED.has(nam
 
 await build({
   absWorkingDir: root,
-  entryPoints: { main: 'server/main.ts' },
+  // main: the CLI (`npm start`, bin/ciam-emulator.mjs); index: the in-process API (`import { startEmulator } from 'ciam-emulator'`).
+  entryPoints: { main: 'server/main.ts', index: 'server/index.ts' },
   outdir: 'dist',
   bundle: true,
   splitting: true,
@@ -29,3 +30,10 @@ await build({
   // Some bundled CommonJS code calls require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
 });
+
+// `--types` (the prepare script): declarations for the in-process API, so TypeScript test suites
+// get types. tsc takes a few seconds, so npm start does not wait for it.
+if (process.argv.includes('--types')) {
+  const { execFileSync } = await import('node:child_process');
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+}

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import fastifyStatic from '@fastify/static';
@@ -93,6 +94,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
   }) as unknown as FastifyInstance;
 
+  // The control plane's OpenAPI document (/_emulator/v1/openapi.json), built from its route schemas;
+  // every other route is left out of it.
+  await app.register(swagger, {
+    openapi: { info: { title: 'ciam-emulator control plane', version: deps.version ?? '0.0.0', description: 'Reset, snapshots, tenants, clock, faults, login-as, sign-ins and mail of a ciam-emulator.' } },
+    transform: ({ schema, url }) => ({ schema: { ...(schema ?? {}), hide: !url.startsWith('/_emulator/v1/') || url === '/_emulator/v1/openapi.json' } as never, url }),
+  });
   await app.register(formbody);
   await app.register(cookie);
   const secure = config.publicUrl.startsWith('https:');
@@ -127,6 +134,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     control.setErrorHandler(controlPlaneErrorHandler());
     emulatorRoutes(control, { registry, caPem: deps.tls?.caPem, version: deps.version ?? '0.0.0' });
     mailRoutes(control, { outbox: deps.mailer.outbox, views });
+    control.get('/_emulator/v1/openapi.json', async function getOpenApiDocument() {
+      return app.swagger();
+    });
     controlRoutes(control, { config, db, directory, registry, clock, random: deps.random, hasher: deps.fixtureHasher ?? hasher, ...toolkit });
   });
 

@@ -32,7 +32,7 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
-const FLAGS = {
+export const FLAGS = {
   port: { type: 'string', env: 'CIAM_PORT' },
   host: { type: 'string', env: 'CIAM_HOST' },
   http: { type: 'boolean', env: 'CIAM_HTTP' },

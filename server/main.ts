@@ -4,12 +4,24 @@ import { createEmulator } from './emulator.js';
 import { FixtureError } from './fixtures/load.js';
 import { banner } from './banner.js';
 import { fromRoot } from './paths.js';
+import { runCommand } from './cli.js';
 
-/** The one place that reads the environment and listens. */
+/**
+ * The one place that reads the environment and listens: `ciam-emulator [start] [options]` (the
+ * default, `npm start`), plus `export`, `import` and `ca` (server/cli.ts).
+ */
 async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  if (command && !command.startsWith('-')) {
+    if (command !== 'start') {
+      process.exitCode = await runCommand(command, rest, process.env);
+      return;
+    }
+  }
+  const args = command === 'start' ? rest : process.argv.slice(2);
   let config;
   try {
-    config = loadConfig(process.argv.slice(2), process.env);
+    config = loadConfig(args, process.env);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`ciam-emulator: ${e.message}\n`);

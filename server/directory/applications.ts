@@ -49,6 +49,8 @@ export interface Application {
   claimsMapping: ClaimMapping[];
   /** native authentication API allowed (Entra's "Enable native authentication" setting; migration 0006) */
   nativeAuthenticationApisEnabled: boolean;
+  /** a Conditional Access policy requires MFA for this app (native sign-in only; migration 0006) */
+  requireMultifactorAuthentication: boolean;
   /** true when the app has at least one client secret: it then authenticates at the token endpoint */
   isConfidential: boolean;
 }
@@ -72,6 +74,7 @@ interface AppRow {
   granted_permissions_json: string;
   claims_mapping_json: string;
   native_auth_apis_enabled: number;
+  require_mfa: number;
   password_count: number;
 }
 
@@ -96,12 +99,13 @@ const toApplication = (r: AppRow): Application => ({
   grantedPermissions: json(r.granted_permissions_json),
   claimsMapping: json(r.claims_mapping_json),
   nativeAuthenticationApisEnabled: r.native_auth_apis_enabled === 1,
+  requireMultifactorAuthentication: r.require_mfa === 1,
   isConfidential: r.password_count > 0,
 });
 
-export type ApplicationInput = Omit<Application, 'tenantId' | 'isConfidential' | 'nativeAuthenticationApisEnabled'>
-  // native auth (issue 7): optional so callers that do not know the setting keep it off
-  & { nativeAuthenticationApisEnabled?: boolean };
+export type ApplicationInput = Omit<Application, 'tenantId' | 'isConfidential' | 'nativeAuthenticationApisEnabled' | 'requireMultifactorAuthentication'>
+  // native auth (issue 7): optional so callers that do not know the settings keep them off
+  & { nativeAuthenticationApisEnabled?: boolean; requireMultifactorAuthentication?: boolean };
 
 export interface PasswordInput {
   keyId: string;
@@ -129,9 +133,9 @@ export class ApplicationRepository {
     this.#upsert = db.prepare(`
       INSERT INTO applications (tenant_id, id, app_id, display_name, web_redirect_uris_json, spa_redirect_uris_json,
         public_redirect_uris_json, logout_url, id_token_issuance, access_token_issuance, is_fallback_public_client,
-        identifier_uris_json, access_token_version, scopes_json, app_roles_json, granted_permissions_json, claims_mapping_json, native_auth_apis_enabled, created_at)
+        identifier_uris_json, access_token_version, scopes_json, app_roles_json, granted_permissions_json, claims_mapping_json, native_auth_apis_enabled, require_mfa, created_at)
       VALUES (@tenantId, @id, @appId, @displayName, @web, @spa, @public, @logoutUrl, @idTokenIssuance, @accessTokenIssuance,
-        @isFallbackPublicClient, @identifierUris, @accessTokenVersion, @scopes, @appRoles, @grantedPermissions, @claimsMapping, @nativeAuth, @now)
+        @isFallbackPublicClient, @identifierUris, @accessTokenVersion, @scopes, @appRoles, @grantedPermissions, @claimsMapping, @nativeAuth, @requireMfa, @now)
       ON CONFLICT (tenant_id, id) DO UPDATE SET app_id = excluded.app_id, display_name = excluded.display_name,
         web_redirect_uris_json = excluded.web_redirect_uris_json, spa_redirect_uris_json = excluded.spa_redirect_uris_json,
         public_redirect_uris_json = excluded.public_redirect_uris_json, logout_url = excluded.logout_url,
@@ -139,7 +143,7 @@ export class ApplicationRepository {
         is_fallback_public_client = excluded.is_fallback_public_client, identifier_uris_json = excluded.identifier_uris_json,
         access_token_version = excluded.access_token_version, scopes_json = excluded.scopes_json,
         app_roles_json = excluded.app_roles_json, granted_permissions_json = excluded.granted_permissions_json,
-        claims_mapping_json = excluded.claims_mapping_json, native_auth_apis_enabled = excluded.native_auth_apis_enabled`);
+        claims_mapping_json = excluded.claims_mapping_json, native_auth_apis_enabled = excluded.native_auth_apis_enabled, require_mfa = excluded.require_mfa`);
     this.#secrets = db.prepare<[string], { app_id: string; secret_sha256: string; end_at: number | null }>(`
       SELECT a.app_id, p.secret_sha256, p.end_at FROM app_passwords p JOIN applications a ON a.tenant_id = p.tenant_id AND a.id = p.app_object_id
       WHERE a.tenant_id = ?`);
@@ -204,6 +208,7 @@ export class ApplicationRepository {
       accessTokenIssuance: app.accessTokenIssuance ? 1 : 0,
       isFallbackPublicClient: app.isFallbackPublicClient ? 1 : 0,
       nativeAuth: app.nativeAuthenticationApisEnabled ? 1 : 0,
+      requireMfa: app.requireMultifactorAuthentication ? 1 : 0,
       identifierUris: JSON.stringify(app.identifierUris),
       accessTokenVersion: app.accessTokenVersion,
       scopes: JSON.stringify(app.scopes),

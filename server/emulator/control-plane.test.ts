@@ -232,3 +232,13 @@ describe('control plane: access', () => {
     }
   });
 });
+
+describe('control plane: description', () => {
+  it('publishes an OpenAPI document of its own routes only', async () => {
+    const doc = await (await control('/openapi.json')).json() as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toMatch(/^3\./);
+    const paths = Object.keys(doc.paths);
+    for (const p of ['/_emulator/v1/tenants/{tenant}/reset', '/_emulator/v1/clock', '/_emulator/v1/faults', '/_emulator/v1/mail']) expect(paths).toContain(p);
+    expect(paths.every((p) => p.startsWith('/_emulator/v1/'))).toBe(true);
+  });
+});

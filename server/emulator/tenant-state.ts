@@ -69,7 +69,7 @@ export async function createTenant(deps: TenantStateDeps, set: FixtureSet): Prom
 
 // What a snapshot carries: the tenant's directory, apps, flows and keys; not its runtime state
 // (sessions, codes, mail, sign-ins), which a restore starts without.
-const RUNTIME_TABLES = new Set(['oidc_payloads', 'flow_transactions', 'one_time_codes', 'mail_outbox', 'sign_in_events', 'fixture_digests']);
+const RUNTIME_TABLES = new Set(['oidc_payloads', 'flow_transactions', 'one_time_codes', 'mail_outbox', 'sign_in_events', 'fixture_digests', 'native_auth_continuations']);
 export const SNAPSHOT_FORMAT = 'ciam-emulator-snapshot/1';
 
 export interface Snapshot {
@@ -96,7 +96,7 @@ export function exportSnapshot(deps: Pick<TenantStateDeps, 'db' | 'clock'>, tena
  * Replaces the tenant with the snapshot's content, all or nothing. Importing the same snapshot twice
  * leaves the same state. Column names are checked against the schema, so a snapshot cannot inject SQL.
  */
-export async function importSnapshot(deps: TenantStateDeps, tenantId: string, snapshot: unknown): Promise<Record<string, number>> {
+export async function importSnapshot(deps: Omit<TenantStateDeps, 'registry'> & { registry?: TenantRegistry }, tenantId: string, snapshot: unknown): Promise<Record<string, number>> {
   const s = snapshot as Partial<Snapshot> | null;
   if (!s || typeof s !== 'object' || s.format !== SNAPSHOT_FORMAT || typeof s.tables !== 'object' || !s.tables) {
     throw new TenantStateError(400, `not a snapshot: expected {"format":"${SNAPSHOT_FORMAT}","tenantId",…,"tables":{…}} as GET …/snapshot answers`);
@@ -135,6 +135,7 @@ export async function importSnapshot(deps: TenantStateDeps, tenantId: string, sn
     throw new TenantStateError(400, `the snapshot could not be restored: ${(e as Error).message}`);
   }
   deps.directory.applications.forget(tenantId);
-  await deps.registry.load(tenantId);
+  // A running emulator starts serving the restored tenant (its keys may have changed).
+  await deps.registry?.load(tenantId);
   return counts;
 }

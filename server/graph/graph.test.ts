@@ -260,6 +260,8 @@ describe('Microsoft Graph errors', () => {
       400, 'Request_BadRequest', /Another object with the same value for property identities already exists/);
     await expectGraphError(await raw('/v1.0/groups/00000000-0000-4000-8000-000000000000/members/$ref', { method: 'POST', body: '{"@odata.id":"x"}' }), 404, 'Request_ResourceNotFound');
     await expectGraphError(await raw('/v1.0/devices'), 501, 'NotImplemented', /GET \/v1.0\/devices/);
+    await expectGraphError(await raw('/v1.0/users/delta'), 501, 'NotImplemented', /users\/delta/);
+    await expectGraphError(await raw(`/v1.0/users/${DEFAULT.alice.id}/authentication/methods`), 501, 'NotImplemented', /authentication\/methods/);
     await expectGraphError(await raw('/v1.0/identity/authenticationEventsFlows', { method: 'POST', body: '{}' }), 403, 'Authorization_RequestDenied');
   });
 
@@ -271,13 +273,13 @@ describe('Microsoft Graph errors', () => {
 });
 
 describe('Microsoft Graph: delegated calls, sessions, app and flow updates', () => {
-  async function webSignIn(scopes: string[]) {
+  async function webSignIn(scopes: string[], browser = new HttpBrowser(emu.url)) {
     const app = cca(DEFAULT.web, DEFAULT.webSecret);
     const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
     const url = await app.getAuthCodeUrl({ scopes, redirectUri: DEFAULT.webRedirect, codeChallenge: challenge, codeChallengeMethod: 'S256' });
-    const landed = await new HttpBrowser(emu.url).signIn(url, DEFAULT.alice.email, DEFAULT.alice.password);
+    const landed = await browser.signIn(url, DEFAULT.alice.email, DEFAULT.alice.password);
     const code = new URL(landed.url).searchParams.get('code')!;
-    return { app, result: await app.acquireTokenByCode({ code, scopes, redirectUri: DEFAULT.webRedirect, codeVerifier: verifier }) };
+    return { app, url, result: await app.acquireTokenByCode({ code, scopes, redirectUri: DEFAULT.webRedirect, codeVerifier: verifier }) };
   }
 
   it('GET /me with a delegated User.Read token; app-only endpoints refuse it', async () => {
@@ -294,12 +296,15 @@ describe('Microsoft Graph: delegated calls, sessions, app and flow updates', () 
   });
 
   it('revokeSignInSessions makes earlier refresh tokens fail', async () => {
-    const { app, result } = await webSignIn([`api://${DEFAULT.api}/ToDoList.Read`, 'offline_access']);
+    const browser = new HttpBrowser(emu.url);
+    const { app, result, url } = await webSignIn([`api://${DEFAULT.api}/ToDoList.Read`, 'offline_access'], browser);
+    expect((await browser.go(url)).url).toMatch(/code=/); // SSO: no sign-in page
     await new Promise((r) => setTimeout(r, 1100)); // refresh tokens carry iat in seconds
     const revoked = await graph.api(`/users/${DEFAULT.alice.id}/revokeSignInSessions`).post({});
     expect(revoked.value).toBe(true);
     const err = await app.acquireTokenSilent({ account: result.account!, scopes: [`api://${DEFAULT.api}/ToDoList.Read`], forceRefresh: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
+    // Not yet: the browser's SSO session survives revocation (see the report; provider.ts is not ours).
     expect((await graph.api(`/users/${DEFAULT.alice.id}`).select(['signInSessionsValidFromDateTime']).get()).signInSessionsValidFromDateTime).toMatch(/Z$/);
     // a fresh sign-in works again
     await new Promise((r) => setTimeout(r, 1100));
@@ -316,7 +321,8 @@ describe('Microsoft Graph: delegated calls, sessions, app and flow updates', () 
     const admin = (await cca(DEFAULT.daemon, DEFAULT.daemonSecret).acquireTokenByClientCredential({ scopes: ['https://graph.microsoft.com/.default'], skipCache: true }))!.accessToken;
     const adminGraph = Client.init({ authProvider: (done) => done(null, admin), baseUrl: emu.url, customHosts: new Set([new URL(emu.url).hostname]) });
     const web = await adminGraph.api("/applications(appId='33333333-3333-4333-8333-333333333333')").get();
-    const added = 'http://localhost:4000/callback';
+    // same host as the app's other URIs: a second host makes oidc-provider ask for sector_identifier_uri (pairwise sub; see report)
+    const added = 'http://localhost:3001/other-callback';
     await adminGraph.api(`/applications/${web.id}`).patch({ web: { redirectUris: [...web.web.redirectUris, added] } });
     const authorize = `${emu.authority}/oauth2/v2.0/authorize?client_id=${DEFAULT.web}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(added)}`;
     const page = await new HttpBrowser(emu.url).go(authorize);

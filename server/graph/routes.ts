@@ -45,6 +45,10 @@ export function graphRoutes(app: FastifyInstance, deps: Omit<GraphDeps, 'graphBa
       done(new GraphError(400, 'BadRequest', 'Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.'), undefined);
     }
   });
+  // Fixed paths that would otherwise be read as an id (and answer a misleading 404).
+  for (const path of ['/v1.0/users/delta', '/v1.0/groups/delta', '/v1.0/applications/delta', '/v1.0/servicePrincipals/delta', '/v1.0/directory/deletedItems/microsoft.graph.group']) {
+    app.get(path, async (req) => { throw notEmulated(`Microsoft Graph GET ${req.url.split('?')[0]}`); });
+  }
   userRoutes(app, full);
   groupRoutes(app, full);
   applicationRoutes(app, full);

@@ -30,6 +30,8 @@ export interface ContinuationData {
   challengeTypes?: string[];
   /** sign-in: how this user proves who they are */
   method?: 'password' | 'oob';
+  /** the client's capabilities (mfa_required, registration_required), from initiate */
+  capabilities?: string[];
   /** sign-up: attribute values sent after verification while required ones were still missing */
   attributes?: Record<string, string | string[]>;
 }

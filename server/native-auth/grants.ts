@@ -1,7 +1,7 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
 import { issueTokens } from 'oidc-provider/lib/helpers/grant_common.js';
-import type { Directory, User } from '../directory/index.js';
+import type { Application, Directory, User } from '../directory/index.js';
 import type { Clock } from '../clock.js';
 import type { TenantOidc } from '../oidc/provider.js';
 import type { createUserFlows } from '../flows/index.js';
@@ -10,8 +10,9 @@ import { providerError } from '../oidc/entra-errors.js';
 import { clientInfo } from '../oidc/entra-shape.js';
 import { grantedOn, resourceIndicator } from '../oidc/resources.js';
 import { normalizeEmail } from '../flows/flow-deps.js';
-import type { ContinuationStore } from './continuations.js';
-import { nativeApp, nativeError } from './common.js';
+import type { Continuation, ContinuationStore } from './continuations.js';
+import type { MfaMethodRepository } from './mfa-methods.js';
+import { REDIRECT, nativeApp, nativeError } from './common.js';
 
 /**
  * The native authentication grants of `/oauth2/v2.0/token` (native-auth-api.md §5), registered with
@@ -20,8 +21,8 @@ import { nativeApp, nativeError } from './common.js';
  *
  * - `password` (+ `continuation_token`, `password`): the password sign-in service (lockout included);
  * - `oob` (+ `continuation_token`, `oob`): the email one-time passcode service;
- * - `continuation_token` (+ `username`): after sign-up or password reset;
- * - `mfa_oob`: not emulated yet (says so).
+ * - `continuation_token` (+ `username`): after sign-up, password reset or just-in-time registration;
+ * - `mfa_oob` (or `oob`) after `mfa_required`: the emailed code of the MFA challenge.
  */
 export const NATIVE_GRANT_TYPES = ['password', 'oob', 'mfa_oob', 'continuation_token'] as const;
 
@@ -33,11 +34,12 @@ export interface NativeGrantDeps {
   clock: Clock;
   flows: ReturnType<typeof createUserFlows>['services'];
   store: ContinuationStore;
+  mfa: MfaMethodRepository;
 }
 
 export function installNativeGrants(oidc: TenantOidc, deps: NativeGrantDeps): void {
   const { provider, tenant, resources } = oidc;
-  const { directory, flows, store } = deps;
+  const { directory, flows, store, mfa } = deps;
   const helpers = Object.fromEntries(Object.entries(grantHelpers).map(([name, helper]) => [name, (helper as (...a: unknown[]) => unknown).bind(undefined, provider)]));
 
   // The grant types are allowed for every client here; the handler answers Entra's invalid_client
@@ -51,7 +53,8 @@ export function installNativeGrants(oidc: TenantOidc, deps: NativeGrantDeps): vo
     return type === 'refresh_token' && Boolean(directory.applications.findByAppId(tenant.id, this.clientId)?.nativeAuthenticationApisEnabled);
   };
 
-  const userOf = async (ctx: KoaContextWithOIDC, grantType: string): Promise<User> => {
+  /** The user the grant proves, and (password sign-in) the continuation MFA would continue from. */
+  const userOf = async (ctx: KoaContextWithOIDC, grantType: string): Promise<{ user: User; client: Application; firstFactor?: Continuation }> => {
     const params = ctx.oidc.params as Record<string, string | undefined>;
     const client = nativeApp(directory, tenant, ctx.oidc.client!.clientId);
     const use = (flow: Parameters<ContinuationStore['use']>[3], steps: string[]) => store.use(tenant.id, client.appId, params.continuation_token, flow, steps);
@@ -60,32 +63,58 @@ export function installNativeGrants(oidc: TenantOidc, deps: NativeGrantDeps): vo
         const cont = use('signIn', ['password']);
         const user = await flows.signIn.signInWithPassword(tenant, cont.email, params.password ?? '');
         store.spend(tenant.id, cont.token);
-        return user;
+        return { user, client, firstFactor: cont };
       }
-      case 'oob': {
-        const cont = use('signIn', ['verifyCode']);
+      case 'oob':
+      case 'mfa_oob': {
+        // `oob` signs in with an email code, or (like `mfa_oob`, which iOS and msal-browser send) answers the MFA challenge.
+        const cont = use('signIn', grantType === 'oob' ? ['verifyCode', 'mfaVerify'] : ['mfaVerify']);
         const user = flows.emailCode.verifyCode(tenant, cont.txId!, params.oob ?? '');
+        if (cont.userId && user.id !== cont.userId) throw new AadError(55200);
         store.spend(tenant.id, cont.token);
-        return user;
+        return { user, client };
       }
-      case 'continuation_token': {
-        const cont = use(['signUp', 'passwordReset'], ['signedIn']);
+      default: {
+        const cont = use(['signUp', 'passwordReset', 'signIn'], ['signedIn']);
         if (params.username && normalizeEmail(params.username) !== cont.email) throw new AadError(55200);
         const user = cont.userId ? directory.users.findById(tenant.id, cont.userId) : undefined;
         if (!user) throw new AadError(50034, { tenant: tenant.defaultDomain });
         if (!user.accountEnabled) throw new AadError(50057);
         store.spend(tenant.id, cont.token);
-        return user;
+        return { user, client };
       }
-      default:
-        throw new AadError(9990001, { feature: 'multifactor authentication (mfa_oob) in the native authentication API' });
     }
+  };
+
+  /**
+   * An app whose Conditional Access policy requires MFA: after the password, a user with a registered
+   * method gets mfa_required, one without gets registration_required, each with a continuation token,
+   * when the client declared that capability; otherwise the client is sent to the browser (a 200
+   * redirect with redirect_reason).
+   */
+  const secondFactor = (cont: Continuation, user: User): string | undefined => {
+    const capabilities = cont.data.capabilities ?? [];
+    const next = (step: string) => store.issue({ tenantId: tenant.id, clientId: cont.clientId, flow: 'signIn', step, email: cont.email, userId: user.id, txId: null, data: cont.data });
+    if (mfa.find(tenant.id, user.id)) {
+      if (!capabilities.includes('mfa_required')) return 'Client is missing mfa_required capability';
+      throw new AadError(50076, {}, { suberror: 'mfa_required', extra: { continuation_token: next('mfaIntrospect') } });
+    }
+    if (!capabilities.includes('registration_required')) return 'Client is missing registration_required capability';
+    throw new AadError(50079, {}, { extra: { continuation_token: next('registerIntrospect') } });
   };
 
   for (const grantType of NATIVE_GRANT_TYPES) {
     provider.registerGrantType(grantType, async function nativeGrant(ctx: KoaContextWithOIDC) {
       try {
-        const user = await userOf(ctx, grantType);
+        const { user, client, firstFactor } = await userOf(ctx, grantType);
+        if (firstFactor && client.requireMultifactorAuthentication) {
+          const redirectReason = secondFactor(firstFactor, user);
+          if (redirectReason) {
+            ctx.status = 200;
+            ctx.body = REDIRECT(redirectReason);
+            return;
+          }
+        }
         await issueFor(ctx, user.id, grantType);
       } catch (e) {
         const aad = nativeError(e);

@@ -7,6 +7,7 @@ import type { createUserFlows } from '../flows/index.js';
 import { ContinuationStore } from './continuations.js';
 import { installNativeGrants } from './grants.js';
 import { nativeAuthRoutes } from './routes.js';
+import { MfaMethodRepository } from './mfa-methods.js';
 
 export { nativeAuthCorsMount, CORS_PREFIX } from './cors.js';
 
@@ -22,7 +23,8 @@ export interface NativeAuthDeps {
 /** The native authentication API: its endpoints (fastify) and its token grants (each tenant's oidc-provider). */
 export function createNativeAuth(deps: NativeAuthDeps) {
   const store = new ContinuationStore(deps.db, deps.clock, deps.random);
-  const grantDeps = { directory: deps.directory, clock: deps.clock, flows: deps.flows, store };
+  const mfa = new MfaMethodRepository(deps.db, deps.clock, deps.random);
+  const grantDeps = { directory: deps.directory, clock: deps.clock, flows: deps.flows, store, mfa };
   const { registry } = deps;
   for (const oidc of registry.list()) installNativeGrants(oidc, grantDeps);
   // Tenants loaded later (made through the control plane) get the grants too.
@@ -35,7 +37,7 @@ export function createNativeAuth(deps: NativeAuthDeps) {
   return {
     store,
     routes(app: FastifyInstance) {
-      nativeAuthRoutes(app, { registry, directory: deps.directory, flows: deps.flows, store });
+      nativeAuthRoutes(app, { registry, directory: deps.directory, flows: deps.flows, store, mfa });
     },
   };
 }

@@ -286,17 +286,18 @@ describe('transport, clients, challenge types and continuation tokens', () => {
     expectError(await call('/oauth2/v2.0/challenge', { client_id: SPA, continuation_token: ct(init), challenge_type: ALL }), 400, 'expired_token', 552003);
   });
 
-  it('works under every tenant alias and takes the query string too; MFA and registration say they are not emulated', async () => {
+  it('works under every tenant alias and takes the query string too; the v2 API says it is not emulated', async () => {
     for (const alias of [DEFAULT.tenantId, 'contoso', 'CONTOSO.onmicrosoft.com']) {
       expectOk(await call('/oauth2/v2.0/initiate', { client_id: SPA, username: DEFAULT.alice.email, challenge_type: 'password redirect' }, `${emu.url}/${alias}`));
     }
     const q = await postForm(`${emu.url}/contoso/oauth2/v2.0/initiate?dc=ESTS-PUB-WEUR&client_id=${SPA}`, { username: DEFAULT.alice.email, challenge_type: 'password redirect' });
     expectOk(q);
-    for (const path of ['/oauth2/v2.0/introspect', '/register/v1.0/introspect', '/register/v1.0/challenge', '/register/v1.0/continue']) {
-      const r = await call(path, { client_id: SPA, continuation_token: 'x' });
-      expect(r.status).toBe(400);
-      expect(String(r.body.error_description)).toContain('not emulate');
+    for (const path of ['/oauth2/v2.0/introspect', '/register/v1.0/introspect', '/register/v1.0/challenge']) {
+      expectError(await call(path, { client_id: SPA, continuation_token: 'x' }), 400, 'invalid_request', 55200);
     }
+    const v2 = await call('/oauth2/v2.0/authorize-challenge', { client_id: SPA, scope: 'openid' });
+    expect(v2.status).toBe(400);
+    expect(String(v2.body.error_description)).toContain('does not emulate the native authentication v2 API');
   });
 
   it('keeps the canonical mount CORS-free and serves a CORS mount for authApiProxyUrl', async () => {

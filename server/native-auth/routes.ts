@@ -9,7 +9,8 @@ import { validateAttributes } from '../flows/attribute-values.js';
 import { AttributeValidationError } from '../flows/sign-up/service.js';
 import { existingUser, flowFor, normalizeEmail } from '../flows/flow-deps.js';
 import type { ContinuationStore, Continuation } from './continuations.js';
-import { REDIRECT, callerOf, challengeTypes, formOf, maskEmail, nativeError, ok, parseAttributes, type Form } from './common.js';
+import type { MfaMethodRepository } from './mfa-methods.js';
+import { REDIRECT, callerOf, capabilitiesOf, challengeTypes, formOf, maskEmail, nativeError, ok, parseAttributes, type Form } from './common.js';
 
 /**
  * The native authentication API v1 (native-auth-api.md): a JSON front end over the same user-flow
@@ -22,6 +23,7 @@ export interface NativeRoutesDeps {
   directory: Directory;
   flows: ReturnType<typeof createUserFlows>['services'];
   store: ContinuationStore;
+  mfa: MfaMethodRepository;
 }
 
 type Ctx = { req: FastifyRequest; reply: FastifyReply; form: Form; tenant: Tenant; app: Application };
@@ -29,7 +31,7 @@ type Ctx = { req: FastifyRequest; reply: FastifyReply; form: Form; tenant: Tenan
 const RESEND_INTERVAL = 300;
 
 export function nativeAuthRoutes(app: FastifyInstance, deps: NativeRoutesDeps): void {
-  const { registry, directory, flows, store } = deps;
+  const { registry, directory, flows, store, mfa } = deps;
 
   const route = (path: string, handler: (c: Ctx) => Promise<unknown>) => {
     app.post(`/:tenant${path}`, async function nativeEndpoint(req, reply) {
@@ -120,12 +122,12 @@ export function nativeAuthRoutes(app: FastifyInstance, deps: NativeRoutesDeps): 
     const user = existingUser(directory, c.tenant, email);
     const method = flowFor(directory, c.tenant, c.app.appId).method === 'password' && user.passwordHash ? 'password' : 'oob';
     if (!types.includes(method)) return ok(c.req, c.reply, REDIRECT());
-    const token = issue(c, { flow: 'signIn', email, userId: user.id, txId: null, data: { challengeTypes: types, method } }, 'challenge');
+    const token = issue(c, { flow: 'signIn', email, userId: user.id, txId: null, data: { challengeTypes: types, method, capabilities: capabilitiesOf(c.form) } }, 'challenge');
     return ok(c.req, c.reply, { continuation_token: token });
   });
 
   route('/oauth2/v2.0/challenge', async (c) => {
-    if (c.form.id) throw new AadError(9990001, { feature: 'multifactor authentication in the native authentication API' });
+    if (c.form.id !== undefined) return mfaChallenge(c);
     const cont = store.use(c.tenant.id, c.app.appId, c.form.continuation_token, 'signIn', ['challenge', 'verifyCode']);
     const types = typesAt(c, cont);
     if (cont.data.method === 'password') {
@@ -138,6 +140,64 @@ export function nativeAuthRoutes(app: FastifyInstance, deps: NativeRoutesDeps): 
     const tx = await flows.emailCode.sendCode(c.tenant, flows.emailCode.start(c.tenant, c.app.appId, cont.email));
     store.spend(c.tenant.id, cont.token);
     return ok(c.req, c.reply, oobResponse(issue(c, { ...cont, txId: tx.id }, 'verifyCode'), tx.email, false));
+  });
+
+  // ---- MFA (email one-time passcode) and just-in-time registration ------------------------------
+
+  route('/oauth2/v2.0/introspect', async (c) => {
+    const cont = store.use(c.tenant.id, c.app.appId, c.form.continuation_token, 'signIn', ['mfaIntrospect', 'mfaChallenge', 'mfaVerify']);
+    const method = mfa.find(c.tenant.id, cont.userId!);
+    if (!method) throw new AadError(55200);
+    store.spend(c.tenant.id, cont.token);
+    return ok(c.req, c.reply, {
+      continuation_token: issue(c, cont, 'mfaChallenge'),
+      methods: [{ id: method.id, challenge_type: 'oob', challenge_channel: 'email', login_hint: maskEmail(method.email) }],
+    });
+  });
+
+  /** `/oauth2/v2.0/challenge` with a method `id` from introspect: emails the MFA code (a resend sends another). */
+  async function mfaChallenge(c: Ctx) {
+    const cont = store.use(c.tenant.id, c.app.appId, c.form.continuation_token, 'signIn', ['mfaChallenge', 'mfaVerify']);
+    const method = mfa.find(c.tenant.id, cont.userId!);
+    if (!method || method.id !== c.form.id) throw new AadError(55200);
+    if (!typesAt(c, cont).includes('oob')) return ok(c.req, c.reply, REDIRECT());
+    const tx = await flows.emailCode.sendCode(c.tenant, flows.emailCode.start(c.tenant, c.app.appId, method.email));
+    store.spend(c.tenant.id, cont.token);
+    return ok(c.req, c.reply, oobResponse(issue(c, { ...cont, txId: tx.id }, 'mfaVerify'), method.email, false));
+  }
+
+  route('/register/v1.0/introspect', async (c) => {
+    const cont = store.use(c.tenant.id, c.app.appId, c.form.continuation_token, 'signIn', ['registerIntrospect', 'registerChallenge']);
+    store.spend(c.tenant.id, cont.token);
+    return ok(c.req, c.reply, {
+      continuation_token: issue(c, cont, 'registerChallenge'),
+      methods: [{ id: 'email', challenge_type: 'oob', challenge_channel: 'email', login_hint: maskEmail(cont.email) }],
+    });
+  });
+
+  route('/register/v1.0/challenge', async (c) => {
+    const cont = store.use(c.tenant.id, c.app.appId, c.form.continuation_token, 'signIn', ['registerChallenge', 'registerPreverified']);
+    if (c.form.challenge_channel && c.form.challenge_channel !== 'email') throw new AadError(901001);
+    let target: string;
+    try {
+      target = normalizeEmail(c.form.challenge_target ?? '');
+    } catch {
+      throw new AadError(901001);
+    }
+    // The customer's own sign-in address was verified at sign-up: Entra answers `preverified`.
+    if (target !== cont.email) {
+      throw new AadError(9990001, { feature: 'registering an email address other than the sign-in address as a strong authentication method' });
+    }
+    store.spend(c.tenant.id, cont.token);
+    return ok(c.req, c.reply, { continuation_token: issue(c, cont, 'registerPreverified'), challenge_type: 'preverified' });
+  });
+
+  route('/register/v1.0/continue', async (c) => {
+    if (c.form.grant_type !== 'continuation_token') throw new AadError(70003, { grantType: c.form.grant_type ?? '' });
+    const cont = store.use(c.tenant.id, c.app.appId, c.form.continuation_token, 'signIn', ['registerPreverified']);
+    mfa.register(c.tenant.id, cont.userId!, cont.email);
+    store.spend(c.tenant.id, cont.token);
+    return ok(c.req, c.reply, { continuation_token: issue(c, cont, 'signedIn') });
   });
 
   // ---- self-service password reset ----------------------------------------------------------------

@@ -35,7 +35,8 @@ export class TenantRegistry {
   async load(tenantId: string): Promise<TenantOidc> {
     const tenant = this.#deps.directory.tenants.get(tenantId);
     if (!tenant) throw new Error(`no tenant ${tenantId}`);
-    const jwks = await ensureSigningKeys(this.#deps.db, tenant.id, this.#deps.clock);
+    const { config } = this.#deps;
+    const jwks = await ensureSigningKeys(this.#deps.db, tenant.id, this.#deps.clock, config.data === ':memory:' ? config.certsDir : undefined);
     const oidc = createTenantProvider({ ...this.#deps, tenant, jwks });
     this.#byId.set(tenant.id, oidc);
     for (const alias of [tenant.id, tenant.subdomain, tenant.defaultDomain]) this.#aliases.set(alias.toLowerCase(), tenant.id);

@@ -16,11 +16,7 @@ export function oauthRoutes(app: FastifyInstance, { registry }: { registry: Tena
   };
   app.all('/:tenant/oauth2/v2.0/devicecode', notEmulated('the device code flow (oauth2/v2.0/devicecode)'));
   app.all('/:tenant/oauth2/v2.0/authorize-challenge', notEmulated('the native authentication v2 API (authorize-challenge)'));
-  // The native authentication API is server/native-auth; its MFA and just-in-time registration
-  // endpoints are not emulated yet.
-  for (const path of ['/:tenant/oauth2/v2.0/introspect', '/:tenant/register/v1.0/*']) {
-    app.all(path, notEmulated('multifactor authentication and strong-auth registration in the native authentication API'));
-  }
+  // The native authentication API v1 is server/native-auth.
   // Microsoft Graph (/v1.0/…) is served by server/graph in its own scope (see app.ts).
 }
 
