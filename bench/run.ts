@@ -97,6 +97,18 @@ async function buildServers(): Promise<void> {
   await esbuild({ absWorkingDir: ROOT, entryPoints: ['bench/bare-provider.ts'], outfile: bareJs, bundle: true, format: 'esm', platform: 'node', packages: 'external', logLevel: 'warning' });
 }
 
+/** Times startEmulator() of the built in-process API in a fresh process (imports excluded). */
+function measureInProcessStarts(): number[] {
+  const certs = join(tmp, 'in-process-certs');
+  const script = `const { startEmulator } = await import(${JSON.stringify(join(ROOT, 'dist', 'index.js'))});
+    const out = [];
+    await (await startEmulator({ certs: ${JSON.stringify(certs)} })).stop();
+    for (let i = 0; i < 5; i++) { const t = performance.now(); const e = await startEmulator({ certs: ${JSON.stringify(certs)} }); out.push(Math.round(performance.now() - t)); await e.stop(); }
+    console.log(JSON.stringify(out));`;
+  const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as number[];
+}
+
 async function spawnServer(kind: ServerKind): Promise<Child> {
   const port = await freePort();
   const args = kind === 'emulator'
@@ -221,6 +233,9 @@ async function main(): Promise<void> {
   }
   log('start time and RSS:');
   const starts = await measureStarts();
+  log('in-process start:');
+  const inProcessStartsMs = measureInProcessStarts();
+  log(`  startEmulator(): ${inProcessStartsMs.join(', ')} ms`);
   log('token throughput:');
   const { tokenRuns, rssAfterLoadMiB } = await measureTokens();
 
@@ -237,6 +252,7 @@ async function main(): Promise<void> {
         + `waited ${quietness.waitedS.toFixed(0)} s in all, gave up ${quietness.gaveUp} time(s); a measurement disturbed anyway was repeated up to ${opt.retries} time(s)`],
     ],
     tokenRuns,
+    inProcessStartsMs,
     starts,
     rssAfterLoadMiB,
     warmupTokens: opt.warmupTokens,

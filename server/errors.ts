@@ -72,7 +72,6 @@ export const AADSTS = {
   901007: { error: 'invalid_request', status: 400, message: (p) => p.detail ? String(p.detail) : "The challenge_type list parameter does not include the 'redirect' type." },
   50079: { error: 'invalid_grant', suberror: 'registration_required', status: 400, message: () => 'Due to a configuration change made by your administrator, or because you moved to a new location, you must enroll in multi-factor authentication to access the resource.' },
   901001: { error: 'invalid_request', status: 400, message: () => 'The verification contact is invalid.' },
-  400002: { error: 'invalid_grant', status: 400, message: () => 'The user account signs in with an email one-time passcode; a password cannot be used.' },
   // Not an Entra code: the app is confidential or its "Enable native authentication" setting is off.
   9990410: { error: 'invalid_client', suberror: 'nativeauthapi_disabled', status: 400, message: (p) => `Native authentication is not enabled for the application ${q(p.clientId)}: ${p.detail ?? 'enable it (nativeAuthenticationApisEnabled) and make the app a public client.'}` },
   // Not an Entra code: Entra returns attribute_validation_failed without one.

@@ -26,6 +26,8 @@ export interface BenchData {
   rssAfterLoadMiB: Record<ServerKind, number>;
   warmupTokens: number;
   elapsedS: number;
+  /** startEmulator() of the in-process API (dist/index.js), import excluded, keys cached: 5 starts */
+  inProcessStartsMs: number[];
 }
 
 /** Above this much CPU used by other processes during a measurement, the figure is flagged. */
@@ -124,6 +126,10 @@ export function markdown(d: BenchData): string {
     + (noisy
       ? `**${noisy} of the ${kept.length} counted measurements still ran while other processes used more than ${NOISY_CORES} cores (up to ${fmt(Math.max(...kept), 2)}): treat those figures as disturbed.**`
       : `In the ${kept.length} counted measurements other processes used at most ${fmt(Math.max(...kept), 2)} cores.`);
+  const inProcess = [...d.inProcessStartsMs].sort((a, b) => a - b);
+  const inProcessLine = inProcess.length
+    ? `\nIn-process start (\`startEmulator()\` from \`dist/index.js\`, module import excluded, signing key cached, https, in-memory database), ${inProcess.length} starts in one process: median **${fmt(inProcess[Math.floor(inProcess.length / 2)]!)} ms** (${fmt(inProcess[0]!)}–${fmt(inProcess.at(-1)!)}); goal ≤ 300 ms: ${inProcess[Math.floor(inProcess.length / 2)]! <= 300 ? '✅ met' : '❌ missed'}.\n`
+    : '';
   return `# Benchmark results: emulator vs bare oidc-provider
 
 Produced by \`${d.command}\` on ${d.date.toISOString()} (took ${fmt(d.elapsedS)} s). Generated file: re-run the command to refresh it.
@@ -144,7 +150,7 @@ Goals: token rate ≥ ${GOALS.tokenRatio}× bare oidc-provider (ratio of medians
 emulator start ≤ ${GOALS.startMs} ms: **${fmt(v.startMs)} ms, ${yes(v.met.start)}**;
 emulator RSS after ${d.warmupTokens} tokens ≤ ${GOALS.rssMiB} MiB: **${fmt(v.rssMiB, 1)} MiB, ${yes(v.met.rss)}**.
 ${noise}
-${v.clean ? 'Every load run got only 2xx answers and no socket errors.' : '**Some load runs had non-2xx answers or socket errors (see the runs below): their rates are not comparable.**'}
+${v.clean ? '${inProcessLine}Every load run got only 2xx answers and no socket errors.' : '**Some load runs had non-2xx answers or socket errors (see the runs below): their rates are not comparable.**'}
 The emulator spends ${fmt(extra, 2)} core-ms more per token than bare oidc-provider (${fmt(cost('emulator'), 2)} vs ${fmt(cost('bare'), 2)}),
 so when both are CPU-bound its rate should be about ${fmtRatio(cost('bare') / cost('emulator'))} of bare's: a cross-check on the measured ratio that
 other processes disturb less (CPU time is only counted while the server runs).

@@ -4,6 +4,7 @@ import { freshEmail } from '../support/mailbox.js';
 import { startNativeApp } from '../apps/native/server.js';
 import { sampleConfig } from '../apps/sample-config.js';
 import type { NativeAuthPage } from '../apps/native/browser.js';
+import { E2E_APPS } from '../support/emulator-process.js';
 
 /**
  * The native authentication API driven by the real SDK, `CustomAuthPublicClientApplication` from
@@ -12,7 +13,7 @@ import type { NativeAuthPage } from '../apps/native/browser.js';
  */
 let nativeApp: Awaited<ReturnType<typeof startNativeApp>> | undefined;
 test.beforeAll(async ({ emulator }) => {
-  nativeApp = await startNativeApp(sampleConfig({ EMULATOR_URL: emulator.url }), 0);
+  nativeApp = await startNativeApp(sampleConfig({ EMULATOR_URL: emulator.url }), 0, { mfaClientId: E2E_APPS.nativeMfa });
 });
 test.afterAll(async () => { await nativeApp?.close(); });
 
@@ -94,4 +95,21 @@ test('falls back to the browser redirect when the app configures no challenge ty
   await open(page);
   const outcome = await sdk(page, 'redirectFallback', USERS.alice.email);
   expect(outcome.error).toMatchObject({ redirect: true });
+});
+
+test('an app that requires MFA: registers the sign-in email just in time, then asks for an emailed code', async ({ page, mailbox }) => {
+  await open(page);
+  const email = freshEmail('native-mfa');
+  await sdk(page, 'signUpStart', 'password', email);
+  const up = await mailbox.waitForCode(email, { kind: 'sign-up-code' });
+  await sdk(page, 'signUpFinish', 'password', up.code, 'Sunny-Harbour-42', ATTRIBUTES);
+  await sdk(page, 'signOut', 'password');
+
+  const registered = await sdk(page, 'mfaSignInRegistering', email, 'Sunny-Harbour-42');
+  expect(registered).toMatchObject({ methods: 1, account: { username: email } });
+  await sdk(page, 'signOut', 'mfa');
+
+  await sdk(page, 'mfaSignInStart', email, 'Sunny-Harbour-42');
+  const mfa = await mailbox.waitForCode(email, { kind: 'sign-in-code' });
+  expect(await sdk(page, 'mfaSignInFinish', mfa.code)).toMatchObject({ username: email });
 });

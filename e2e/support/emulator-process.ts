@@ -55,6 +55,11 @@ export const E2E_USERS = {
   lockout: { id: 'eeeeeeee-0001-4eee-8eee-eeeeeeeeeeee', email: 'lockout@contoso.com', password: 'Passw0rd!' },
 } as const;
 
+/** Apps only the browser tests use, added to the same copy. */
+export const E2E_APPS = {
+  nativeMfa: 'eeeeeeee-0002-4eee-8eee-eeeeeeeeeeee',
+} as const;
+
 function e2eFixtures(dir: string): string {
   const target = join(dir, 'fixtures');
   cpSync(join(ROOT, 'fixtures/default'), target, { recursive: true });
@@ -63,6 +68,12 @@ function e2eFixtures(dir: string): string {
     users.push({ id: u.id, displayName: 'Lockout Example', mail: u.email, identities: [{ signInType: 'emailAddress', issuer: 'contoso.onmicrosoft.com', issuerAssignedId: u.email }], password: u.password });
   }
   writeFileSync(join(target, 'users.json'), JSON.stringify(users));
+  // Native authentication: a public app whose (emulated) Conditional Access policy requires MFA
+  // (e2e/specs/native-auth.spec.ts).
+  const apps = JSON.parse(readFileSync(join(target, 'applications.json'), 'utf8')) as unknown[];
+  apps.push({ id: 'aeeeeeee-0002-4eee-8eee-eeeeeeeeeeee', appId: E2E_APPS.nativeMfa, displayName: 'Native app requiring MFA',
+    spa: { redirectUris: ['http://localhost:3000'] }, nativeAuthenticationApisEnabled: 'all', requireMultifactorAuthentication: true });
+  writeFileSync(join(target, 'applications.json'), JSON.stringify(apps));
   return target;
 }
 

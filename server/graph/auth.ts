@@ -66,10 +66,18 @@ export class GraphAuthenticator {
     const oidc = typeof tid === 'string' ? this.#registry.resolve(tid) : undefined;
     if (!oidc) throw invalidToken('Access token validation failure. Invalid tenant.');
     let payload: JWTPayload;
+    const verify = () => jwtVerify(token, this.#keys(oidc.tenant.id), {
+      issuer: oidc.issuer, audience: GRAPH_APP_ID, currentDate: this.#clock.now(), clockTolerance: 0,
+    });
     try {
-      ({ payload } = await jwtVerify(token, this.#keys(oidc.tenant.id), {
-        issuer: oidc.issuer, audience: GRAPH_APP_ID, currentDate: this.#clock.now(), clockTolerance: 0,
-      }));
+      try {
+        ({ payload } = await verify());
+      } catch (e) {
+        // The tenant's keys may have changed (snapshot restore, tenant re-created): read them again once.
+        if (!(e instanceof joseErrors.JWKSNoMatchingKey)) throw e;
+        this.#keySets.delete(oidc.tenant.id);
+        ({ payload } = await verify());
+      }
     } catch (e) {
       if (e instanceof joseErrors.JWTExpired) throw invalidToken('Lifetime validation failed, the token is expired.');
       if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === 'aud') throw invalidToken('Access token validation failure. Invalid audience.');

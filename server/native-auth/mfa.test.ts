@@ -26,8 +26,8 @@ async function latestCode(to: string): Promise<string> {
 }
 
 /** initiate → challenge → token(password), with these capabilities */
-async function password(capabilities: string) {
-  let r = await call('/oauth2/v2.0/initiate', { username: alice.email, challenge_type: 'oob password redirect', ...(capabilities ? { capabilities } : {}) });
+async function password(capabilities: string, parameter: 'capabilities' | 'capability' = 'capabilities') {
+  let r = await call('/oauth2/v2.0/initiate', { username: alice.email, challenge_type: 'oob password redirect', ...(capabilities ? { [parameter]: capabilities } : {}) });
   r = await call('/oauth2/v2.0/challenge', { continuation_token: ct(r), challenge_type: 'oob password redirect' });
   expect(r.body.challenge_type).toBe('password');
   return call('/oauth2/v2.0/token', { continuation_token: ct(r), grant_type: 'password', password: alice.password, scope: 'openid profile offline_access', client_info: '1' });
@@ -68,7 +68,8 @@ describe('MFA required by the app', () => {
     let r = await password('registration_required');
     expect(r.body).toEqual({ challenge_type: 'redirect', redirect_reason: 'Client is missing mfa_required capability' });
 
-    r = await password('mfa_required,registration_required');
+    // the docs' spelling: `capability`, comma separated
+    r = await password('registration_required,mfa_required', 'capability');
     expect(r.status, JSON.stringify(r.body)).toBe(400);
     expect(r.body).toMatchObject({ error: 'invalid_grant', suberror: 'mfa_required', error_codes: [50076] });
     r = await call('/oauth2/v2.0/introspect', { continuation_token: ct(r) });

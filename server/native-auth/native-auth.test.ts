@@ -133,6 +133,12 @@ describe('sign-up (email + password)', () => {
 
     const page = await new HttpBrowser(emu.url).signIn(authorizeUrl(`${emu.url}/${DEFAULT.domain}`, { client_id: DEFAULT.web, redirect_uri: DEFAULT.webRedirect }), email, 'Str0ng-pass');
     expect(page.url.startsWith(DEFAULT.webRedirect)).toBe(true);
+
+    // and Microsoft Graph lists the customer, as it lists hosted-page sign-ups
+    const app = await postForm(`${emu.url}/${DEFAULT.domain}/oauth2/v2.0/token`, { grant_type: 'client_credentials', client_id: DEFAULT.daemon, client_secret: DEFAULT.daemonSecret, scope: 'https://graph.microsoft.com/.default' });
+    const graph = await fetch(`${emu.url}/v1.0/users/${user.id}`, { headers: { authorization: `Bearer ${String(app.body.access_token)}` } });
+    expect(graph.status).toBe(200);
+    expect(await graph.json()).toMatchObject({ id: user.id, displayName: 'Native Nora' });
   });
 
   it('takes the password and attributes at start, ignoring unknown attributes, and validates them there', async () => {
@@ -196,8 +202,10 @@ describe('sign-in with a password', () => {
     const pw = ct(r);
     expectError(await call('/oauth2/v2.0/token', { client_id: SPA, continuation_token: pw, grant_type: 'password', password: 'wrong-one', scope: 'openid' }),
       400, 'invalid_grant', 50126);
+    // what Android and msal-browser add (challenge_type, nca, claims) is ignored
     r = await call('/oauth2/v2.0/token', { client_id: SPA, continuation_token: pw, grant_type: 'password', password: DEFAULT.alice.password,
-      scope: `api://${DEFAULT.api}/ToDoList.Read openid profile offline_access`, client_info: 'true' });
+      scope: `api://${DEFAULT.api}/ToDoList.Read openid profile offline_access`, client_info: 'true', challenge_type: 'password redirect', nca: '1',
+      claims: JSON.stringify({ access_token: { xms_cc: { values: ['CP1'] } } }) });
     const body = expectOk(r);
     expectTokens(body);
     expect(decodeJwt(String(body.access_token))).toMatchObject({ aud: DEFAULT.api, scp: 'ToDoList.Read', oid: DEFAULT.alice.id });
@@ -300,6 +308,15 @@ describe('transport, clients, challenge types and continuation tokens', () => {
     expect(String(v2.body.error_description)).toContain('does not emulate the native authentication v2 API');
   });
 
+  it('still issues native tokens after a tenant reset reloads its provider (control plane)', async () => {
+    const reset = await fetch(`${emu.url}/_emulator/v1/tenants/contoso/reset`, { method: 'POST' });
+    expect(reset.status).toBeLessThan(300);
+    let r = await call('/oauth2/v2.0/initiate', { client_id: SPA, username: DEFAULT.alice.email, challenge_type: 'password redirect' });
+    r = await call('/oauth2/v2.0/challenge', { client_id: SPA, continuation_token: ct(r), challenge_type: 'password redirect' });
+    r = await call('/oauth2/v2.0/token', { client_id: SPA, continuation_token: ct(r), grant_type: 'password', password: DEFAULT.alice.password, scope: 'openid profile offline_access', client_info: '1' });
+    expectTokens(expectOk(r));
+  });
+
   it('keeps the canonical mount CORS-free and serves a CORS mount for authApiProxyUrl', async () => {
     const pre = await fetch(`${emu.url}/${DEFAULT.domain}/oauth2/v2.0/initiate`, { method: 'OPTIONS', headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' } });
     expect(pre.headers.get('access-control-allow-origin')).toBeNull();
@@ -323,6 +340,15 @@ describe('transport, clients, challenge types and continuation tokens', () => {
       { origin: 'http://localhost:3000' });
     expectTokens(expectOk(r));
     expect(r.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    expect(r.headers.get('access-control-expose-headers')).toContain('x-ms-request-id');
+    // a refresh through the proxy too (msal-browser's getAccessToken goes there)
+    const refreshed = await postForm(`${proxy}/oauth2/v2.0/token`, { client_id: SPA, grant_type: 'refresh_token', refresh_token: String(r.body.refresh_token), scope: 'openid profile offline_access', client_info: '1' },
+      { origin: 'http://localhost:3000' });
+    expectTokens(expectOk(refreshed));
+    const failed = await postForm(`${proxy}/oauth2/v2.0/token`, { client_id: SPA, grant_type: 'continuation_token', continuation_token: 'nope', scope: 'openid' }, { origin: 'http://localhost:3000' });
+    expect(failed.status).toBe(400);
+    expect(failed.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    expect(failed.headers.get('access-control-expose-headers')).toContain('x-ms-request-id');
     const tokenPreflight = await fetch(`${proxy}/oauth2/v2.0/token`, { method: 'OPTIONS', headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' } });
     expect(tokenPreflight.status).toBe(204);
   });

@@ -87,11 +87,23 @@ export function groupsClaim(directory: Directory, tenantId: string, clientId: st
 export function createFindAccount({ directory, tenant, clock }: ClaimsDeps) {
   return async function findAccount(ctx: KoaContextWithOIDC, sub: string): Promise<Account | undefined> {
     const user = directory.users.findById(tenant.id, sub);
-    // A blocked or deleted user keeps no session and cannot refresh (Entra: AADSTS50057 / 50173).
-    if (!user || !user.accountEnabled) return undefined;
-    // Graph's revokeSignInSessions: refresh tokens issued before users.sessions_valid_from stop working.
+    const session = ctx?.oidc?.session as { accountId?: string; loginTs?: number } | undefined;
+    // Graph's revokeSignInSessions: sessions and refresh tokens from before users.sessions_valid_from stop working.
     const refresh = (ctx?.oidc?.entities as { RefreshToken?: { iat?: number } } | undefined)?.RefreshToken;
-    if (user.sessionsValidFrom && refresh?.iat !== undefined && refresh.iat * 1000 < user.sessionsValidFrom) return undefined;
+    const revoked = !!user?.sessionsValidFrom && ((refresh?.iat !== undefined && refresh.iat * 1000 < user.sessionsValidFrom)
+      || (session?.accountId === sub && session.loginTs !== undefined && session.loginTs * 1000 < user.sessionsValidFrom));
+    // A blocked, deleted or revoked user keeps no session and cannot refresh (Entra: AADSTS50057 / 50173).
+    if (!user || !user.accountEnabled || revoked) {
+      // Forget the browser's sign-in so /authorize shows the sign-in page (which then says AADSTS50057),
+      // or answers login_required to prompt=none, instead of carrying on with a session for nobody.
+      // (oidc-provider's session proxy refuses an empty accountId, so the property is deleted.)
+      if (session?.accountId === sub) {
+        delete session.accountId;
+        delete session.loginTs;
+        (session as { touched?: boolean }).touched = true;
+      }
+      return undefined;
+    }
     return {
       accountId: user.id,
       async claims() {

@@ -6,8 +6,8 @@
  */
 import { CustomAuthPublicClientApplication, type ICustomAuthPublicClientApplication } from '@azure/msal-browser/custom-auth';
 
-export interface NativePageConfig { clientId: string; otpClientId: string; authority: string; proxy: string }
-type Kind = 'password' | 'otp' | 'redirectOnly';
+export interface NativePageConfig { clientId: string; otpClientId: string; authority: string; proxy: string; mfaClientId?: string }
+type Kind = 'password' | 'otp' | 'redirectOnly' | 'mfa';
 
 /** What the spec needs of any SDK result: which state it is in, and its error. */
 interface AnyResult {
@@ -21,13 +21,21 @@ const config = (window as unknown as { NATIVE_CONFIG: NativePageConfig }).NATIVE
 const apps = new Map<Kind, Promise<ICustomAuthPublicClientApplication>>();
 const pending = new Map<string, CodeState>();
 
-/** `otp` is the email one-time passcode app; `redirectOnly` configures no challenge types, so the SDK sends only `redirect`. */
+/**
+ * `otp` is the email one-time passcode app; `redirectOnly` configures no challenge types, so the SDK sends
+ * only `redirect`; `mfa` is an app that requires MFA, with the SDK declaring both capabilities.
+ */
 function app(kind: Kind): Promise<ICustomAuthPublicClientApplication> {
   let created = apps.get(kind);
   if (!created) {
+    const clientId = kind === 'otp' ? config.otpClientId : kind === 'mfa' ? config.mfaClientId! : config.clientId;
     created = CustomAuthPublicClientApplication.create({
-      auth: { clientId: kind === 'otp' ? config.otpClientId : config.clientId, authority: config.authority },
-      customAuth: { authApiProxyUrl: config.proxy, ...(kind === 'redirectOnly' ? {} : { challengeTypes: ['password', 'oob', 'redirect'] }) },
+      auth: { clientId, authority: config.authority },
+      customAuth: {
+        authApiProxyUrl: config.proxy,
+        ...(kind === 'redirectOnly' ? {} : { challengeTypes: ['password', 'oob', 'redirect'] }),
+        ...(kind === 'mfa' ? { capabilities: ['mfa_required', 'registration_required'] } : {}),
+      },
       cache: { cacheLocation: 'sessionStorage' },
     });
     apps.set(kind, created);
@@ -112,19 +120,43 @@ const nativeAuth = {
     expectState(r, 'isCompleted');
     return account('password');
   },
-  async accessToken(kind: 'password' | 'otp', forceRefresh: boolean) {
+  async accessToken(kind: 'password' | 'otp' | 'mfa', forceRefresh: boolean) {
     const data = (await app(kind)).getCurrentAccount().data;
     if (!data) throw new Error('no account');
     const r = await data.getAccessToken({ forceRefresh, scopes: ['openid', 'profile', 'offline_access'] });
     if (r.error || !r.data) throw new Error(`getAccessToken failed: ${r.error?.errorData?.error ?? ''} ${r.error?.errorData?.errorDescription ?? ''}`);
     return { accessToken: r.data.accessToken, fromCache: r.data.fromCache };
   },
-  async signOut(kind: 'password' | 'otp') {
+  async signOut(kind: 'password' | 'otp' | 'mfa') {
     const data = (await app(kind)).getCurrentAccount().data;
     if (!data) return 'no account';
     const r = await data.signOut();
     if (r.error) throw new Error(`signOut failed: ${r.error.errorData.error}`);
     return (await app(kind)).getCurrentAccount().data ? 'still signed in' : 'signed out';
+  },
+  /** password sign-in to the MFA app: the first time registers the sign-in email (preverified), then signs in */
+  async mfaSignInRegistering(username: string, password: string) {
+    let r = await (await app('mfa')).signIn({ username, password }) as unknown as AnyResult & { isAuthMethodRegistrationRequired?(): boolean };
+    if (!r.isAuthMethodRegistrationRequired?.()) throw new Error(`expected registration required, got ${JSON.stringify(summary(r))}`);
+    const state = r.state as { getAuthMethods(): { id: string }[]; challengeAuthMethod(m: { authMethodType: unknown; verificationContact: string }): Promise<AnyResult> };
+    const methods = state.getAuthMethods();
+    r = await state.challengeAuthMethod({ authMethodType: methods[0]!, verificationContact: username });
+    expectState(r, 'isCompleted');
+    return { methods: methods.length, account: await account('mfa') };
+  },
+  /** password sign-in to the MFA app once a method is registered: wait for the MFA code */
+  async mfaSignInStart(username: string, password: string) {
+    const r = await (await app('mfa')).signIn({ username, password }) as unknown as AnyResult & { isMfaRequired?(): boolean };
+    if (!r.isMfaRequired?.()) throw new Error(`expected MFA required, got ${JSON.stringify(summary(r))}`);
+    const state = r.state as { requestChallenge(id: string): Promise<AnyResult>; getAuthMethods(): { id: string }[] };
+    const c = await state.requestChallenge(state.getAuthMethods()[0]!.id);
+    pending.set('mfa', c.state as CodeState);
+    return { summary: summary(c) };
+  },
+  async mfaSignInFinish(code: string) {
+    const r = await (pending.get('mfa') as unknown as { submitChallenge(c: string): Promise<AnyResult> }).submitChallenge(code);
+    expectState(r, 'isCompleted');
+    return account('mfa');
   },
   /** the SDK configured with no challenge types: every flow must fall back to the browser redirect */
   async redirectFallback(username: string) {

@@ -13,7 +13,7 @@ import type { NativePageConfig } from './browser.js';
  */
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-export async function startNativeApp(config: SampleConfig, port = 3004): Promise<{ port: number; server: Server; close(): Promise<void> }> {
+export async function startNativeApp(config: SampleConfig, port = 3004, options: { mfaClientId?: string } = {}): Promise<{ port: number; server: Server; close(): Promise<void> }> {
   const bundle = await build({ entryPoints: [here('./browser.ts')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
   const appJs = bundle.outputFiles[0]!.text;
   const tenant = new URL(config.authority).pathname.slice(1);
@@ -22,6 +22,8 @@ export async function startNativeApp(config: SampleConfig, port = 3004): Promise
     otpClientId: APPS.otp.clientId,
     authority: config.authority,
     proxy: `${config.emulatorUrl}/_emulator/cors/${tenant}`,
+    // an app that requires MFA, when the emulator has one (the browser tests add it to their fixtures)
+    ...(options.mfaClientId ? { mfaClientId: options.mfaClientId } : {}),
   };
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;

@@ -161,3 +161,25 @@ describe('logout', () => {
     expect(done.url.startsWith(emu.url)).toBe(true);
   });
 });
+
+describe('a session whose user was blocked', () => {
+  it('shows the sign-in page again (then AADSTS50057) instead of signing the user in', async () => {
+    const tenant = emu.registry.resolve('contoso')!.tenant;
+    const tx = await emu.flows.signUp.sendCode(tenant, await emu.flows.signUp.start(tenant, DEFAULT.web, 'soon-blocked@example.com', { password: 'Str0ng-pass' }));
+    emu.flows.signUp.verifyCode(tenant, tx.id, emu.mailer.outbox.list({ to: 'soon-blocked@example.com', top: 1 })[0]!.code!);
+    emu.flows.signUp.setAttributes(tenant, tx.id, { displayName: 'Soon Blocked', country: 'Other' });
+    const user = emu.flows.signUp.complete(tenant, tx.id);
+    const browser = new HttpBrowser(emu.url);
+    const first = await browser.signIn(webAuthorize(), 'soon-blocked@example.com', 'Str0ng-pass');
+    expect(first.url.startsWith(DEFAULT.webRedirect)).toBe(true);
+
+    emu.db.prepare('UPDATE users SET account_enabled = 0 WHERE tenant_id = ? AND id = ?').run(tenant.id, user.id);
+    const silent = await browser.go(webAuthorize({ prompt: 'none' }));
+    expect(new URL(silent.url).searchParams.get('error')).toBe('login_required');
+    const page = await browser.go(webAuthorize());
+    expect(page.status).toBe(200);
+    expect(page.html).toContain('name="password"');
+    const refused = await browser.submit(page, { email: 'soon-blocked@example.com', password: 'Str0ng-pass' });
+    expect(refused.html).toContain('AADSTS50057');
+  });
+});
