@@ -51,7 +51,7 @@ export function createUserFlows(deps: UserFlowDeps) {
     services,
     /** the hosted pages, registered in the HTML surface's scope */
     routes(pages: FastifyInstance) {
-      signInRoutes(pages, { ...pageDeps, signIn: services.signIn });
+      signInRoutes(pages, { ...pageDeps, signIn: services.signIn, passwordReset: services.passwordReset });
       signUpRoutes(pages, { ...pageDeps, signUp: services.signUp });
       passwordResetRoutes(pages, { ...pageDeps, passwordReset: services.passwordReset });
       emailCodeRoutes(pages, { ...pageDeps, emailCode: services.emailCode });

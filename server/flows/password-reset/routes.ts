@@ -23,7 +23,10 @@ export function passwordResetRoutes(app: FastifyInstance, deps: PageDeps & { pas
     renderStep(deps, reply.code(extra.error ? 400 : 200), ctx, codeStep(ctx, tx, { action: url(ctx, 'verify', tx), resend: url(ctx, 'resend', tx), ...extra }));
   const passwordPage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, error?: FieldMessage) =>
     renderStep(deps, reply.code(error ? 400 : 200), ctx, newPasswordStep(ctx, {
-      title: ctx.s('PasswordReset_New_Title'), description: ctx.s('PasswordReset_New_Description', { email: tx.email }), action: url(ctx, 'new-password', tx), submit: ctx.s('Button_ResetPassword'), ...(error ? { error } : {}),
+      ...(tx.step === 'forcedChange'
+        ? { title: ctx.s('PasswordChange_Title'), description: ctx.s('PasswordChange_Description') }
+        : { title: ctx.s('PasswordReset_New_Title'), description: ctx.s('PasswordReset_New_Description', { email: tx.email }) }),
+      action: url(ctx, 'new-password', tx), submit: ctx.s('Button_ResetPassword'), ...(error ? { error } : {}),
     }));
 
   app.get<StepRoute>('/:tenant/interaction/:uid/password-reset', async function showPasswordResetPage(req, reply) {
@@ -81,7 +84,7 @@ export function passwordResetRoutes(app: FastifyInstance, deps: PageDeps & { pas
     try {
       return signedIn(deps, ctx, req, reply, (await passwordReset.resetPassword(ctx.tenant, tx.id, chosen.password)).id, 'passwordReset');
     } catch (e) {
-      if (e instanceof AadError && e.code === 399246) return passwordPage(reply, ctx, tx, pageError(e, ctx.s));
+      if (e instanceof AadError && e.code === 399246) return passwordPage(reply, ctx, tx, { ...pageError(e, ctx.s), ...(e.suberror === 'password_recently_used' ? { message: ctx.s('Error_PasswordReused') } : {}) });
       throw e;
     }
   });

@@ -32,11 +32,28 @@ export function createPasswordResetService({ directory, transactions, codes, mai
       return transactions.save({ ...tx, verifiedAt: clock.nowMs(), step: 'newPassword' });
     },
 
+    /**
+     * An admin's reset with forceChangePasswordNextSignIn (Graph): the user just proved the temporary
+     * password, so the change needs no code; it is a change, not a reset, so the same password again
+     * is refused (Entra: the last password cannot be reused on change).
+     */
+    startForcedChange(tenant: Tenant, clientId: string, user: User): FlowTransaction {
+      const email = user.identities.find((i) => i.signInType === 'emailAddress')?.issuerAssignedId ?? user.mail ?? user.id;
+      const tx = transactions.create({ tenantId: tenant.id, kind: 'passwordReset', clientId, email, userId: user.id, step: 'forcedChange' });
+      return transactions.save({ ...tx, verifiedAt: clock.nowMs() });
+    },
+
     /** Sets the new password once the code was verified, and returns the user, now signed in. */
     async resetPassword(tenant: Tenant, txId: string, password: string): Promise<User> {
       const tx = transactions.get(tenant.id, txId, 'passwordReset');
       if (!tx.verifiedAt || !tx.userId) throw new AadError(55200);
       assertPasswordPolicy(password);
+      if (tx.step === 'forcedChange') {
+        const current = directory.users.findById(tenant.id, tx.userId);
+        if (current?.passwordHash && await hasher.verify(current.passwordHash, password)) {
+          throw new AadError(399246, { detail: 'Choose a password you have not used before.' }, { suberror: 'password_recently_used' });
+        }
+      }
       directory.users.setPassword(tenant.id, tx.userId, await hasher.hash(password), clock.nowMs());
       transactions.delete(tenant.id, tx.id);
       const user = directory.users.findById(tenant.id, tx.userId);

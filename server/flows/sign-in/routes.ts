@@ -8,13 +8,14 @@ import { faultStatus, formText, pageFault, renderStep, signedIn, signInFailed, s
 import { LOGIN_AS_COOKIE } from '../../emulator/login-as.js';
 import { fieldFor, pageMessage } from './messages.js';
 import type { SignInService } from './service.js';
+import type { PasswordResetService } from '../password-reset/service.js';
 
 /**
  * The hosted sign-in page (Entra External ID's "Sign in" screen). Email + password flows show both
  * fields on one form; email one-time passcode flows ask for the email and send a code. No JavaScript,
  * CSRF-protected. `prompt=create` goes straight to sign-up, as in Entra.
  */
-export function signInRoutes(app: FastifyInstance, deps: PageDeps & { signIn: SignInService }): void {
+export function signInRoutes(app: FastifyInstance, deps: PageDeps & { signIn: SignInService; passwordReset: PasswordResetService }): void {
   const { views, signIn } = deps;
 
   app.get<StepRoute>('/:tenant/interaction/:uid', async function showSignInPage(req, reply) {
@@ -43,7 +44,13 @@ export function signInRoutes(app: FastifyInstance, deps: PageDeps & { signIn: Si
     try {
       const fault = await pageFault(deps, 'sign-in', ctx, email);
       if (fault) throw fault;
-      return await signedIn(deps, ctx, req, reply, (await signIn.signInWithPassword(ctx.tenant, email, password)).id, 'password');
+      const user = await signIn.signInWithPassword(ctx.tenant, email, password);
+      if (user.forceChangePassword) {
+        // An admin reset the password with forceChangePasswordNextSignIn: a new one first.
+        const tx = deps.passwordReset.startForcedChange(ctx.tenant, ctx.clientId, user);
+        return reply.redirect(`${ctx.base}/password-reset/new-password?t=${tx.id}`, 303);
+      }
+      return await signedIn(deps, ctx, req, reply, user.id, 'password');
     } catch (e) {
       if (!(e instanceof AadError)) throw e;
       signInFailed(deps, ctx, e, 'password', email);

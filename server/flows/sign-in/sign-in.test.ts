@@ -183,3 +183,26 @@ describe('a session whose user was blocked', () => {
     expect(refused.html).toContain('AADSTS50057');
   });
 });
+
+describe('a password an admin reset with forceChangePasswordNextSignIn', () => {
+  it('asks for a new password after the temporary one, refuses the same again, then signs in', async () => {
+    const tenant = emu.registry.resolve('contoso')!.tenant;
+    const tx = await emu.flows.signUp.sendCode(tenant, await emu.flows.signUp.start(tenant, DEFAULT.web, 'forced@example.com', { password: 'Temp-passw0rd' }));
+    emu.flows.signUp.verifyCode(tenant, tx.id, emu.mailer.outbox.list({ to: 'forced@example.com', top: 1 })[0]!.code!);
+    emu.flows.signUp.setAttributes(tenant, tx.id, { displayName: 'Forced', country: 'Other' });
+    const user = emu.flows.signUp.complete(tenant, tx.id);
+    emu.db.prepare('UPDATE users SET force_change_password = 1 WHERE tenant_id = ? AND id = ?').run(tenant.id, user.id);
+
+    const browser = new HttpBrowser(emu.url);
+    let page = await browser.signIn(webAuthorize(), 'forced@example.com', 'Temp-passw0rd');
+    expect(page.html).toContain('Update your password');
+    page = await browser.submit(page, { password: 'Temp-passw0rd', confirmPassword: 'Temp-passw0rd' });
+    expect(page.status).toBe(400);
+    expect(page.html).toContain('Choose a password you have not used before.');
+    page = await browser.submit(page, { password: 'Brand-new-passw0rd', confirmPassword: 'Brand-new-passw0rd' });
+    expect(page.url.startsWith(DEFAULT.webRedirect)).toBe(true);
+
+    const next = await new HttpBrowser(emu.url).signIn(webAuthorize(), 'forced@example.com', 'Brand-new-passw0rd');
+    expect(next.url.startsWith(DEFAULT.webRedirect)).toBe(true);
+  });
+});
