@@ -1,4 +1,4 @@
-import { createServer } from 'node:net';
+import { freePort } from './net.js';
 import { TravellingClock, cryptoRandom, parseDuration } from './clock.js';
 import { loadConfig } from './config.js';
 import { createEmulator, type Emulator } from './emulator.js';
@@ -68,17 +68,6 @@ export interface RunningEmulator {
   emulator: Emulator;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
   const port = options.port ?? await freePort();

@@ -1,5 +1,5 @@
 import type { Db } from '../db/connection.js';
-import type { FlowInput, UserFlow } from './user-flows.js';
+import { toFlow, type FlowRow, type UserFlow } from './user-flows.js';
 
 /** Reads for Microsoft Graph's /identity/authenticationEventsFlows over the same user_flows tables. */
 export class UserFlowAdminRepository {
@@ -34,13 +34,3 @@ export class UserFlowAdminRepository {
   }
 }
 
-interface FlowRow { tenant_id: string; id: string; display_name: string; identity_providers: string; is_sign_up_allowed: number; inputs_json: string }
-
-const toFlow = (r: FlowRow): UserFlow => ({
-  tenantId: r.tenant_id,
-  id: r.id,
-  displayName: r.display_name,
-  identityProviders: JSON.parse(r.identity_providers) as string[],
-  isSignUpAllowed: r.is_sign_up_allowed === 1,
-  inputs: JSON.parse(r.inputs_json) as FlowInput[],
-});

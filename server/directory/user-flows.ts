@@ -33,9 +33,10 @@ export function signInMethod(flow: UserFlow | undefined): SignInMethod {
   return flow?.identityProviders.includes('EmailOtpSignup-OAUTH') && !flow.identityProviders.includes('EmailPassword-OAUTH') ? 'emailOtp' : 'password';
 }
 
-interface Row { tenant_id: string; id: string; display_name: string; identity_providers: string; is_sign_up_allowed: number; inputs_json: string }
+export interface FlowRow { tenant_id: string; id: string; display_name: string; identity_providers: string; is_sign_up_allowed: number; inputs_json: string }
 
-const toFlow = (r: Row): UserFlow => ({
+/** A user_flows row as a UserFlow (shared with the Graph-side repository). */
+export const toFlow = (r: FlowRow): UserFlow => ({
   tenantId: r.tenant_id,
   id: r.id,
   displayName: r.display_name,
@@ -53,7 +54,7 @@ export class UserFlowRepository {
 
   constructor(db: Db) {
     this.#db = db;
-    this.#forApp = db.prepare<[string, string], Row>(`SELECT f.* FROM user_flow_apps a JOIN user_flows f ON f.tenant_id = a.tenant_id AND f.id = a.flow_id
+    this.#forApp = db.prepare<[string, string], FlowRow>(`SELECT f.* FROM user_flow_apps a JOIN user_flows f ON f.tenant_id = a.tenant_id AND f.id = a.flow_id
       WHERE a.tenant_id = ? AND a.app_id = lower(?)`);
     this.#upsert = db.prepare(`INSERT INTO user_flows (tenant_id, id, display_name, identity_providers, is_sign_up_allowed, inputs_json, created_at)
       VALUES (@tenantId, @id, @displayName, @identityProviders, @isSignUpAllowed, @inputs, @now)

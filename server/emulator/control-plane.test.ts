@@ -4,6 +4,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { DEFAULT, startTestEmulator, type TestEmulator } from '../testing/harness.js';
 import { HttpBrowser } from '../testing/browser.js';
 import { authorizeUrl, pkce, postForm } from '../testing/oauth.js';
+import { signedUpCustomer } from '../testing/customers.js';
 
 // The control plane over HTTP, as a test suite in another process uses it.
 let emu: TestEmulator;
@@ -30,11 +31,7 @@ const redeemSpa = (c: { code: string; verifier: string }) => postForm(token(), {
 
 describe('control plane: reset and snapshots', () => {
   it('resets the tenant to its fixtures, dropping users, sessions and mail, quickly', async () => {
-    const tenant = emu.registry.resolve('contoso')!.tenant;
-    const tx = await emu.flows.signUp.sendCode(tenant, await emu.flows.signUp.start(tenant, DEFAULT.web, 'reset-me@example.com', { password: 'Str0ng-pass' }));
-    emu.flows.signUp.verifyCode(tenant, tx.id, emu.mailer.outbox.list({ to: 'reset-me@example.com', top: 1 })[0]!.code!);
-    emu.flows.signUp.setAttributes(tenant, tx.id, { displayName: 'Reset Me', country: 'Other' });
-    emu.flows.signUp.complete(tenant, tx.id);
+    await signedUpCustomer(emu, 'reset-me@example.com');
     const browser = new HttpBrowser(emu.url);
     await browser.signIn(authorizeUrl(`${emu.url}/${DEFAULT.domain}`, { client_id: DEFAULT.web, redirect_uri: DEFAULT.webRedirect }), DEFAULT.alice.email, DEFAULT.alice.password);
 

@@ -3,6 +3,7 @@ import { decodeJwt } from 'jose';
 import { DEFAULT, startTestEmulator, type TestEmulator } from '../testing/harness.js';
 import { HttpBrowser, type Page } from '../testing/browser.js';
 import { authorizeUrl, pkce, postForm } from '../testing/oauth.js';
+import { signedUpCustomer } from '../testing/customers.js';
 
 // The hosted user-flow pages end to end over HTTP, reading codes from /_emulator/v1/mail as a test
 // suite would: sign-up (email + password, email code), email-code sign-in, password reset.
@@ -139,11 +140,7 @@ describe('self-service password reset (hosted pages)', () => {
   it('resets the password with an emailed code and signs in; the new password works next time', async () => {
     const user = { email: 'heidi@example.com', password: 'Old-passw0rd' };
     // a user made through sign-up's service, so this test does not disturb Alice
-    const tenant = emu.registry.resolve('contoso')!.tenant;
-    const tx = await emu.flows.signUp.sendCode(tenant, await emu.flows.signUp.start(tenant, DEFAULT.web, user.email, { password: user.password }));
-    emu.flows.signUp.verifyCode(tenant, tx.id, await latestCode(user.email));
-    emu.flows.signUp.setAttributes(tenant, tx.id, { displayName: 'Heidi', country: 'Other' });
-    emu.flows.signUp.complete(tenant, tx.id);
+    await signedUpCustomer(emu, user.email, user.password, 'Heidi');
 
     const browser = new HttpBrowser(emu.url);
     let page = await browser.go(link(await webStart(browser), 'Forgot password\\?'));

@@ -127,13 +127,20 @@ describe('Microsoft Graph users', () => {
     expect((await signIn(email, 'Str0ng!Passw0rd')).url).toMatch(/code=/);
   });
 
-  it('admin password reset: the new password works, the flag is stored, the old password fails', async () => {
+  it('admin password reset with a forced change: the old password fails, the temporary one leads to a new one', async () => {
     const { email, body } = newCustomer();
     const u = await graph.api('/users').post(body);
     await graph.api(`/users/${u.id}`).patch({ passwordProfile: { password: 'N3w!Passw0rd', forceChangePasswordNextSignIn: true } });
     expect(emu.directory.users.findById(DEFAULT.tenantId, u.id)!.forceChangePassword).toBe(true);
     expect((await signIn(email, 'Str0ng!Passw0rd')).url).not.toMatch(/code=/);
-    expect((await signIn(email, 'N3w!Passw0rd')).url).toMatch(/code=/);
+    const forced = await signIn(email, 'N3w!Passw0rd');
+    expect(forced.html).toContain('Update your password');
+    const browser = new HttpBrowser(emu.url);
+    const changed = await browser.submit(await browser.signIn((await cca(DEFAULT.web, DEFAULT.webSecret).getAuthCodeUrl({ scopes: ['openid'], redirectUri: DEFAULT.webRedirect })), email, 'N3w!Passw0rd'),
+      { password: 'Ch4nged!Passw0rd', confirmPassword: 'Ch4nged!Passw0rd' });
+    expect(changed.url).toMatch(/code=/);
+    expect(emu.directory.users.findById(DEFAULT.tenantId, u.id)!.forceChangePassword).toBe(false);
+    expect((await signIn(email, 'Ch4nged!Passw0rd')).url).toMatch(/code=/);
   });
 
   it('deletes, lists deleted items, restores and purges', async () => {

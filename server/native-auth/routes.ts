@@ -15,8 +15,9 @@ import { REDIRECT, callerOf, capabilitiesOf, challengeTypes, formOf, maskEmail, 
 /**
  * The native authentication API v1 (native-auth-api.md): a JSON front end over the same user-flow
  * services as the hosted pages (sign-up, email one-time passcode, password reset, password
- * sign-in), so codes, mail, policies and attributes are the same. The token endpoint's native grants
- * are oidc-provider grant types (./grants.ts).
+ * sign-in), so codes, mail, policies and attributes are the same; plus email one-time passcode MFA
+ * and just-in-time registration for apps that require MFA. The token endpoint's native grants are
+ * oidc-provider grant types (./grants.ts).
  */
 export interface NativeRoutesDeps {
   registry: TenantRegistry;

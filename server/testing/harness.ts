@@ -1,6 +1,8 @@
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Clock } from '../clock.js';
+import { freePort } from '../net.js';
+
+export { freePort };
 import { loadConfig, type Config } from '../config.js';
 import { createEmulator, type Emulator } from '../emulator.js';
 
@@ -26,17 +28,6 @@ export const DEFAULT = {
   blocked: { email: 'blocked@contoso.com', password: 'Passw0rd!' },
 } as const;
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 export interface TestEmulator extends Emulator {
   url: string;

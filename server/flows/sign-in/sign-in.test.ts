@@ -4,6 +4,7 @@ import { DEFAULT, startTestEmulator, type TestEmulator } from '../../testing/har
 import { HttpBrowser } from '../../testing/browser.js';
 import { authorizeUrl } from '../../testing/oauth.js';
 import { encodeLoginHint } from '../../oidc/claims.js';
+import { signedUpCustomer } from '../../testing/customers.js';
 
 let emu: TestEmulator;
 const clock = new ManualClock();
@@ -165,10 +166,7 @@ describe('logout', () => {
 describe('a session whose user was blocked', () => {
   it('shows the sign-in page again (then AADSTS50057) instead of signing the user in', async () => {
     const tenant = emu.registry.resolve('contoso')!.tenant;
-    const tx = await emu.flows.signUp.sendCode(tenant, await emu.flows.signUp.start(tenant, DEFAULT.web, 'soon-blocked@example.com', { password: 'Str0ng-pass' }));
-    emu.flows.signUp.verifyCode(tenant, tx.id, emu.mailer.outbox.list({ to: 'soon-blocked@example.com', top: 1 })[0]!.code!);
-    emu.flows.signUp.setAttributes(tenant, tx.id, { displayName: 'Soon Blocked', country: 'Other' });
-    const user = emu.flows.signUp.complete(tenant, tx.id);
+    const user = await signedUpCustomer(emu, 'soon-blocked@example.com', 'Str0ng-pass');
     const browser = new HttpBrowser(emu.url);
     const first = await browser.signIn(webAuthorize(), 'soon-blocked@example.com', 'Str0ng-pass');
     expect(first.url.startsWith(DEFAULT.webRedirect)).toBe(true);
@@ -187,10 +185,7 @@ describe('a session whose user was blocked', () => {
 describe('a password an admin reset with forceChangePasswordNextSignIn', () => {
   it('asks for a new password after the temporary one, refuses the same again, then signs in', async () => {
     const tenant = emu.registry.resolve('contoso')!.tenant;
-    const tx = await emu.flows.signUp.sendCode(tenant, await emu.flows.signUp.start(tenant, DEFAULT.web, 'forced@example.com', { password: 'Temp-passw0rd' }));
-    emu.flows.signUp.verifyCode(tenant, tx.id, emu.mailer.outbox.list({ to: 'forced@example.com', top: 1 })[0]!.code!);
-    emu.flows.signUp.setAttributes(tenant, tx.id, { displayName: 'Forced', country: 'Other' });
-    const user = emu.flows.signUp.complete(tenant, tx.id);
+    const user = await signedUpCustomer(emu, 'forced@example.com', 'Temp-passw0rd');
     emu.db.prepare('UPDATE users SET force_change_password = 1 WHERE tenant_id = ? AND id = ?').run(tenant.id, user.id);
 
     const browser = new HttpBrowser(emu.url);
