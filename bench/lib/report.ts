@@ -150,7 +150,7 @@ Goals: token rate ≥ ${GOALS.tokenRatio}× bare oidc-provider (ratio of medians
 emulator start ≤ ${GOALS.startMs} ms: **${fmt(v.startMs)} ms, ${yes(v.met.start)}**;
 emulator RSS after ${d.warmupTokens} tokens ≤ ${GOALS.rssMiB} MiB: **${fmt(v.rssMiB, 1)} MiB, ${yes(v.met.rss)}**.
 ${noise}
-${v.clean ? '${inProcessLine}Every load run got only 2xx answers and no socket errors.' : '**Some load runs had non-2xx answers or socket errors (see the runs below): their rates are not comparable.**'}
+${inProcessLine}${v.clean ? 'Every load run got only 2xx answers and no socket errors.' : '**Some load runs had non-2xx answers or socket errors (see the runs below): their rates are not comparable.**'}
 The emulator spends ${fmt(extra, 2)} core-ms more per token than bare oidc-provider (${fmt(cost('emulator'), 2)} vs ${fmt(cost('bare'), 2)}),
 so when both are CPU-bound its rate should be about ${fmtRatio(cost('bare') / cost('emulator'))} of bare's: a cross-check on the measured ratio that
 other processes disturb less (CPU time is only counted while the server runs).

@@ -99,6 +99,20 @@ describe('control plane: more tenants', () => {
     expect(cross.body.error_codes).toEqual([700016]);
   });
 
+  it('serves an app whose redirect URIs span hosts (localhost and a deployed one) without a sector identifier', async () => {
+    const body = {
+      tenant: { id: '88888888-8888-4888-8888-888888888888', subdomain: 'woodgrove', defaultDomain: 'woodgrove.onmicrosoft.com', displayName: 'Woodgrove' },
+      applications: [{ id: 'a8888888-0001-4888-8888-888888888888', appId: '88888888-0001-4888-8888-888888888888', displayName: 'Web',
+        web: { redirectUris: ['http://localhost:4000/cb', 'https://app.woodgrove.example/cb'] } }],
+    };
+    expect((await control('/tenants', { body })).status).toBe(201);
+    for (const redirectUri of body.applications[0]!.web.redirectUris) {
+      const page = await new HttpBrowser(emu.url).go(authorizeUrl(`${emu.url}/woodgrove`, { client_id: '88888888-0001-4888-8888-888888888888', redirect_uri: redirectUri }));
+      expect(page.status, page.html.slice(0, 300)).toBe(200);
+      expect(page.html).toContain('name="password"');
+    }
+  });
+
   it('refuses an invalid tenant body with a 400 that names the problem', async () => {
     const r = await json(await control('/tenants', { body: { tenant: { id: 'nope' } } }));
     expect(r.status).toBe(400);

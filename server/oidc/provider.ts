@@ -249,8 +249,11 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
   Client.prototype.includeSid = () => true;
   // Entra lets web apps use implicit id_token with http://localhost redirect URIs (Microsoft.Identity.Web's default).
   const invalidate = Client.Schema.prototype.invalidate as (this: unknown, message: string, code?: string) => void;
+  // Entra's pairwise `sub` is per app id (pairwiseIdentifier above ignores sectors), so an app whose
+  // redirect URIs span hosts (localhost and a deployed host) needs no sector_identifier_uri.
   Client.Schema.prototype.invalidate = function patched(this: unknown, message: string, code?: string) {
     if (code === 'implicit-force-https' || code === 'implicit-forbid-localhost') return;
+    if (message === 'sector_identifier_uri is mandatory property') return;
     invalidate.call(this, message, code);
   };
 
