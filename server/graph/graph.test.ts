@@ -367,5 +367,36 @@ describe('Microsoft Graph: delegated calls, sessions, app and flow updates', () 
       { method: 'POST', body: JSON.stringify({ '@odata.type': '#microsoft.graph.authenticationConditionApplication', appId: DEFAULT.web }), auth: admin });
     expect(linked.status).toBe(201);
     expect(emu.directory.userFlows.forApp(DEFAULT.tenantId, DEFAULT.web)?.id).toBe(own.id);
+
+    // a new user flow, created as Graph's documentation shows, becomes the one the pages use
+    const flowBody = {
+      '@odata.type': '#microsoft.graph.externalUsersSelfServiceSignUpEventsFlow',
+      displayName: 'Woodgrove sign-up',
+      conditions: { applications: { includeApplications: [{ appId: DEFAULT.api }] } },
+      onAuthenticationMethodLoadStart: { '@odata.type': '#microsoft.graph.onAuthenticationMethodLoadStartExternalUsersSelfServiceSignUp', identityProviders: [{ id: 'EmailOtpSignup-OAUTH' }] },
+      onInteractiveAuthFlowStart: { '@odata.type': '#microsoft.graph.onInteractiveAuthFlowStartExternalUsersSelfServiceSignUp', isSignUpAllowed: true },
+      onAttributeCollection: {
+        '@odata.type': '#microsoft.graph.onAttributeCollectionExternalUsersSelfServiceSignUp',
+        attributeCollectionPage: { views: [{ inputs: [
+          { attribute: 'email', label: 'Email Address', inputType: 'text', hidden: true, required: true },
+          { attribute: 'displayName', label: 'Display Name', inputType: 'text', required: true },
+          { attribute: attr.id, label: 'Favourite colour', inputType: 'radioSingleSelect', options: [{ label: 'Teal', value: 'teal' }, { label: 'Red', value: 'red' }] },
+        ] }] },
+      },
+    };
+    const created = await raw('/v1.0/identity/authenticationEventsFlows', { method: 'POST', body: JSON.stringify(flowBody), auth: admin });
+    expect(created.status).toBe(201);
+    const newFlow = await created.json() as { id: string; onAttributeCollection: { attributeCollectionPage: { views: { inputs: { attribute: string }[] }[] } } };
+    expect(newFlow.onAttributeCollection.attributeCollectionPage.views[0]!.inputs.map((i) => i.attribute)).toEqual(['displayName', attr.id]);
+    expect(emu.directory.userFlows.forApp(DEFAULT.tenantId, DEFAULT.api)).toMatchObject({ id: newFlow.id, isSignUpAllowed: true, identityProviders: ['EmailOtpSignup-OAUTH'] });
+    await expectGraphError(await raw('/v1.0/identity/authenticationEventsFlows', { method: 'POST', body: JSON.stringify(flowBody), auth: admin }), 409, 'Request_BadRequest', /already exists/);
+    for (const [bad, message] of [
+      [{ ...flowBody, '@odata.type': '#microsoft.graph.b2cIdentityUserFlow' }, /externalUsersSelfServiceSignUpEventsFlow/],
+      [{ ...flowBody, displayName: 'Other', onAuthenticationMethodLoadStart: { identityProviders: [{ id: 'Google-OAUTH' }] } }, /Google-OAUTH/],
+      [{ ...flowBody, displayName: 'Other', conditions: { applications: { includeApplications: [{ appId: DEFAULT.web }] } } }, /only one user flow/],
+      [{ ...flowBody, displayName: 'Other', onAttributeCollection: { attributeCollectionPage: { views: [{ inputs: [{ attribute: 'shoeSize' }] }] } } }, /shoeSize/],
+    ] as const) {
+      await expectGraphError(await raw('/v1.0/identity/authenticationEventsFlows', { method: 'POST', body: JSON.stringify(bad), auth: admin }), 400, 'Request_BadRequest', message);
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Tenant, UserFlow } from '../directory/index.js';
 import { BUILT_IN_ATTRIBUTES } from '../directory/attributes.js';
 import { callerOf, readOrWrite, requirePermission } from './auth.js';
-import { GraphError, badRequest, notEmulated, notFound } from './errors.js';
+import { GraphError, badRequest, notFound } from './errors.js';
 import { queryOptions } from './odata.js';
 import type { GraphDeps } from './routes.js';
 
@@ -111,8 +111,75 @@ export function identityRoutes(app: FastifyInstance, deps: GraphDeps): void {
     return reply.code(201).send({ '@odata.context': `${graphBase}/$metadata#identity/authenticationEventsFlows('${f.id}')/conditions/applications/includeApplications/$entity`,
       '@odata.type': '#microsoft.graph.authenticationConditionApplication', appId: appId.toLowerCase() });
   });
-  app.post('/v1.0/identity/authenticationEventsFlows', async (req) => {
-    write(req);
-    throw notEmulated('creating user flows through Graph (POST /identity/authenticationEventsFlows); declare them in fixtures/<tenant>/user-flows.json');
+  // Creates a user flow from Graph's body (graph/api/identitycontainer-post-authenticationeventsflows):
+  // the same flow data the hosted pages and native auth read. Like Graph, the answer does not echo
+  // the identity providers or the linked apps.
+  app.post('/v1.0/identity/authenticationEventsFlows', async (req, reply) => {
+    const caller = write(req);
+    const flow = parseFlowBody(req.body, d.attributes.definitions(caller.tenant.id));
+    if (d.userFlowAdmin.list(caller.tenant.id).some((f) => f.displayName.toLowerCase() === flow.displayName.toLowerCase())) {
+      throw new GraphError(409, 'Request_BadRequest', `A user flow named '${flow.displayName}' already exists.`);
+    }
+    for (const appId of flow.appIds) {
+      if (!d.applications.findByAppId(caller.tenant.id, appId)) throw badRequest(`Invalid value for 'appId': no application '${appId}' in this tenant.`);
+      if (d.userFlowAdmin.flowOfApp(caller.tenant.id, appId)) {
+        throw badRequest(`The application '${appId}' is already linked to another user flow; an application can be linked to only one user flow.`);
+      }
+    }
+    const { appIds, ...rest } = flow;
+    const id = deps.random.uuid();
+    d.userFlows.upsert({ ...rest, id }, caller.tenant.id, appIds, clock.nowMs());
+    const created = flowOr404(caller.tenant, id);
+    return reply.code(201).header('location', `${graphBase}/identity/authenticationEventsFlows/${id}`)
+      .send({ '@odata.context': `${graphBase}/$metadata#identity/authenticationEventsFlows/$entity`, ...flowEntity(created) });
   });
+}
+
+const IDENTITY_PROVIDERS = new Set(['EmailPassword-OAUTH', 'EmailOtpSignup-OAUTH']);
+const INPUT_TYPES = new Set(['text', 'radioSingleSelect', 'checkboxMultiSelect', 'boolean']);
+
+/** Reads an externalUsersSelfServiceSignUpEventsFlow body, refusing what the emulator cannot honour. */
+function parseFlowBody(body: unknown, definitions: Map<string, { displayName: string; dataType: string }>) {
+  const b = (body ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (b['@odata.type'] !== '#microsoft.graph.externalUsersSelfServiceSignUpEventsFlow') {
+    throw badRequest("'@odata.type' must be '#microsoft.graph.externalUsersSelfServiceSignUpEventsFlow' (the only user flow type of an external tenant).");
+  }
+  if (typeof b.displayName !== 'string' || !b.displayName.trim() || b.displayName.length > 256) throw badRequest("Property 'displayName' is required.");
+  const providers = (b.onAuthenticationMethodLoadStart?.identityProviders ?? []) as { id?: unknown }[];
+  if (!Array.isArray(providers) || providers.length === 0) throw badRequest("'onAuthenticationMethodLoadStart.identityProviders' must name at least one identity provider.");
+  for (const p of providers) {
+    if (typeof p?.id !== 'string' || !IDENTITY_PROVIDERS.has(p.id)) {
+      throw badRequest(`Identity provider '${String(p?.id)}' is not supported here; use EmailPassword-OAUTH or EmailOtpSignup-OAUTH.`);
+    }
+  }
+  const views = b.onAttributeCollection?.attributeCollectionPage?.views ?? [];
+  if (!Array.isArray(views)) throw badRequest("'onAttributeCollection.attributeCollectionPage.views' must be an array.");
+  const inputs = views.flatMap((v: { inputs?: unknown }) => (Array.isArray(v?.inputs) ? v.inputs : []))
+    .filter((i: { attribute?: unknown }) => i?.attribute !== 'email') // the email is the sign-up's own step
+    .map((i: Record<string, unknown>) => {
+      const attribute = String(i.attribute ?? '');
+      const definition = definitions.get(attribute);
+      if (!definition) throw badRequest(`Attribute '${attribute}' is not a user flow attribute of this tenant (see /identity/userFlowAttributes).`);
+      const inputType = String(i.inputType ?? (definition.dataType === 'boolean' ? 'boolean' : 'text'));
+      if (!INPUT_TYPES.has(inputType)) throw badRequest(`inputType '${inputType}' is not one of text, radioSingleSelect, checkboxMultiSelect, boolean.`);
+      const options = Array.isArray(i.options) ? (i.options as { label?: unknown; value?: unknown }[]).map((o) => ({ label: String(o?.label ?? o?.value ?? ''), value: String(o?.value ?? '') })) : [];
+      if ((inputType === 'radioSingleSelect' || inputType === 'checkboxMultiSelect') && options.length === 0) throw badRequest(`Attribute '${attribute}' needs options for ${inputType}.`);
+      const regex = typeof i.validationRegEx === 'string' && i.validationRegEx ? i.validationRegEx : undefined;
+      if (regex) {
+        try { new RegExp(regex); } catch { throw badRequest(`validationRegEx of '${attribute}' is not a valid regular expression.`); }
+      }
+      return {
+        attribute, label: typeof i.label === 'string' && i.label ? i.label : definition.displayName,
+        inputType: inputType as 'text', required: i.required === true, ...(regex ? { validationRegEx: regex } : {}), ...(options.length ? { options } : {}),
+      };
+    });
+  const apps = (b.conditions?.applications?.includeApplications ?? []) as { appId?: unknown }[];
+  if (!Array.isArray(apps) || apps.some((a) => typeof a?.appId !== 'string')) throw badRequest("'conditions.applications.includeApplications' must list {appId} objects.");
+  return {
+    displayName: b.displayName.trim(),
+    identityProviders: providers.map((p) => String(p.id)),
+    isSignUpAllowed: b.onInteractiveAuthFlowStart?.isSignUpAllowed === true,
+    inputs,
+    appIds: apps.map((a) => String(a.appId).toLowerCase()),
+  };
 }
