@@ -4,7 +4,7 @@ import { callerOf, readOrWrite, requirePermission } from './auth.js';
 import { GraphError, badRequest, notFound } from './errors.js';
 import { queryOptions } from './odata.js';
 import type { GraphDeps } from './routes.js';
-import { DEFAULT_USER_PROPERTIES, checkUserSelect, findUserOr404, projectUser, userEntity } from './users.js';
+import { DEFAULT_USER_PROPERTIES, checkUserSelect, findUserOr404, projectUser, userEntity } from './user-model.js';
 
 const GROUP_PROPERTIES = ['id', 'displayName', 'description', 'mailNickname', 'mailEnabled', 'securityEnabled', 'groupTypes', 'createdDateTime', 'mail', 'visibility'];
 
