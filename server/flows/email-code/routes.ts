@@ -1,11 +1,11 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/csrf-protection';
 import { AadError } from '../../errors.js';
 import {
-  assertSameApp, codeStep, emailStep, faultStatus, formText, pageFault, renderStep, signedIn, signInFailed, stepContext, transactionParam,
-  type InteractionRequest, type PageDeps, type StepContext, type StepRoute,
+  emailStep, faultStatus, formText, pageFault, renderStep, signedIn, signInFailed, stepContext,
+  type PageDeps, type StepContext, type StepRoute,
 } from '../step-page.js';
-import type { FlowTransaction } from '../transactions.js';
+import { codeStepRoutes, stepUrl } from '../code-step.js';
 import type { EmailCodeSignInService } from './service.js';
 
 /**
@@ -15,10 +15,13 @@ import type { EmailCodeSignInService } from './service.js';
 export function emailCodeRoutes(app: FastifyInstance, deps: PageDeps & { emailCode: EmailCodeSignInService }): void {
   const { emailCode } = deps;
   const post = { preHandler: app.csrfProtection };
-  const url = (ctx: StepContext, step: string, tx: FlowTransaction) => `${ctx.base}/email-code/${step}?t=${tx.id}`;
-  const load = (req: InteractionRequest, ctx: StepContext) => assertSameApp(emailCode.transaction(ctx.tenant, transactionParam(req)), ctx);
-  const codePage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, extra: { error?: AadError; info?: string } = {}) =>
-    renderStep(deps, reply.code(extra.error ? 400 : 200), ctx, codeStep(ctx, tx, { action: url(ctx, 'verify', tx), resend: url(ctx, 'resend', tx), ...extra }));
+  codeStepRoutes(app, deps, {
+    flow: 'email-code',
+    transaction: (ctx, txId) => emailCode.transaction(ctx.tenant, txId),
+    sendCode: (ctx, tx) => emailCode.sendCode(ctx.tenant, tx, ctx.locale),
+    verify: async (req, reply, ctx, tx, code) => signedIn(deps, ctx, req, reply, emailCode.verifyCode(ctx.tenant, tx.id, code).id, 'emailCode'),
+    refused: (ctx, tx, e) => signInFailed(deps, ctx, e, 'emailCode', tx.email),
+  });
 
   app.post<StepRoute>('/:tenant/interaction/:uid/email-code', post, async function sendSignInCode(req, reply) {
     const ctx = await stepContext(deps, req, reply);
@@ -27,35 +30,13 @@ export function emailCodeRoutes(app: FastifyInstance, deps: PageDeps & { emailCo
     if (fault) return renderStep(deps, reply.code(faultStatus(fault)), ctx, emailCodeSignInStep(ctx, email, fault));
     try {
       const tx = await emailCode.sendCode(ctx.tenant, emailCode.start(ctx.tenant, ctx.clientId, email), ctx.locale);
-      return reply.redirect(url(ctx, 'verify', tx), 303);
+      return reply.redirect(stepUrl(ctx, 'email-code', 'verify', tx), 303);
     } catch (e) {
       if (!(e instanceof AadError)) throw e;
       return renderStep(deps, reply.code(400), ctx, emailCodeSignInStep(ctx, email, e));
     }
   });
 
-  app.get<StepRoute>('/:tenant/interaction/:uid/email-code/verify', async function showSignInCodePage(req, reply) {
-    const ctx = await stepContext(deps, req, reply);
-    return codePage(reply, ctx, load(req, ctx));
-  });
-
-  app.post<StepRoute>('/:tenant/interaction/:uid/email-code/verify', post, async function verifySignInCode(req, reply) {
-    const ctx = await stepContext(deps, req, reply);
-    const tx = load(req, ctx);
-    try {
-      return signedIn(deps, ctx, req, reply, emailCode.verifyCode(ctx.tenant, tx.id, formText(req.body, 'code')).id, 'emailCode');
-    } catch (e) {
-      if (e instanceof AadError) signInFailed(deps, ctx, e, 'emailCode', tx.email);
-      if (e instanceof AadError && e.code === 50181) return codePage(reply, ctx, tx, { error: e });
-      throw e;
-    }
-  });
-
-  app.post<StepRoute>('/:tenant/interaction/:uid/email-code/resend', post, async function resendSignInCode(req, reply) {
-    const ctx = await stepContext(deps, req, reply);
-    const tx = await emailCode.sendCode(ctx.tenant, load(req, ctx), ctx.locale);
-    return codePage(reply, ctx, tx, { info: ctx.s('Info_CodeResent', { email: tx.email }) });
-  });
 }
 
 /** The sign-in page of an email one-time passcode flow: the email only, then a code. */

@@ -2,25 +2,24 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type {} from '@fastify/csrf-protection';
 import { AadError } from '../../errors.js';
 import {
-  assertSameApp, codeStep, emailStep, faultStatus, formText, newPassword, newPasswordStep, pageError, pageFault, renderStep, signedIn, stepContext, transactionParam,
+  assertSameApp, emailStep, faultStatus, formText, newPassword, newPasswordStep, pageError, pageFault, renderStep, signedIn, stepContext, transactionParam,
   type FieldMessage, type InteractionRequest, type PageDeps, type StepContext, type StepRoute,
 } from '../step-page.js';
 import type { FlowTransaction } from '../transactions.js';
+import { codeStepRoutes, stepUrl } from '../code-step.js';
 import type { PasswordResetService } from './service.js';
 
 /** The hosted "Forgot password?" pages: email → emailed code → new password → signed in. */
 export function passwordResetRoutes(app: FastifyInstance, deps: PageDeps & { passwordReset: PasswordResetService }): void {
   const { passwordReset } = deps;
   const post = { preHandler: app.csrfProtection };
-  const url = (ctx: StepContext, step: string, tx?: FlowTransaction) => `${ctx.base}/password-reset${step ? `/${step}` : ''}${tx ? `?t=${tx.id}` : ''}`;
+  const url = (ctx: StepContext, step: string, tx?: FlowTransaction) => stepUrl(ctx, 'password-reset', step, tx);
   const load = (req: InteractionRequest, ctx: StepContext) => assertSameApp(passwordReset.transaction(ctx.tenant, transactionParam(req)), ctx);
 
   const emailPage = (reply: FastifyReply, ctx: StepContext, email = '', error?: AadError) => renderStep(deps, error && reply.statusCode === 200 ? reply.code(400) : reply, ctx, emailStep(ctx, {
     title: ctx.s('PasswordReset_Title'), description: ctx.s('PasswordReset_Description'), action: url(ctx, ''), submit: ctx.s('Button_SendCode'), email,
     ...(error ? { error } : {}), links: [{ text: ctx.s('Link_SignInInstead'), href: ctx.base }],
   }));
-  const codePage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, extra: { error?: AadError; info?: string } = {}) =>
-    renderStep(deps, reply.code(extra.error ? 400 : 200), ctx, codeStep(ctx, tx, { action: url(ctx, 'verify', tx), resend: url(ctx, 'resend', tx), ...extra }));
   const passwordPage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, error?: FieldMessage) =>
     renderStep(deps, reply.code(error ? 400 : 200), ctx, newPasswordStep(ctx, {
       ...(tx.step === 'forcedChange'
@@ -28,6 +27,16 @@ export function passwordResetRoutes(app: FastifyInstance, deps: PageDeps & { pas
         : { title: ctx.s('PasswordReset_New_Title'), description: ctx.s('PasswordReset_New_Description', { email: tx.email }) }),
       action: url(ctx, 'new-password', tx), submit: ctx.s('Button_ResetPassword'), ...(error ? { error } : {}),
     }));
+
+  codeStepRoutes(app, deps, {
+    flow: 'password-reset',
+    transaction: (ctx, txId) => passwordReset.transaction(ctx.tenant, txId),
+    sendCode: (ctx, tx) => passwordReset.sendCode(ctx.tenant, tx, ctx.locale),
+    verify: async (_req, reply, ctx, tx, code) => {
+      passwordReset.verifyCode(ctx.tenant, tx.id, code);
+      return reply.redirect(url(ctx, 'new-password', tx), 303);
+    },
+  });
 
   app.get<StepRoute>('/:tenant/interaction/:uid/password-reset', async function showPasswordResetPage(req, reply) {
     const ctx = await stepContext(deps, req, reply);
@@ -46,29 +55,6 @@ export function passwordResetRoutes(app: FastifyInstance, deps: PageDeps & { pas
       if (e instanceof AadError) return emailPage(reply, ctx, email, e);
       throw e;
     }
-  });
-
-  app.get<StepRoute>('/:tenant/interaction/:uid/password-reset/verify', async function showResetCodePage(req, reply) {
-    const ctx = await stepContext(deps, req, reply);
-    return codePage(reply, ctx, load(req, ctx));
-  });
-
-  app.post<StepRoute>('/:tenant/interaction/:uid/password-reset/verify', post, async function verifyResetCode(req, reply) {
-    const ctx = await stepContext(deps, req, reply);
-    const tx = load(req, ctx);
-    try {
-      passwordReset.verifyCode(ctx.tenant, tx.id, formText(req.body, 'code'));
-      return reply.redirect(url(ctx, 'new-password', tx), 303);
-    } catch (e) {
-      if (e instanceof AadError && e.code === 50181) return codePage(reply, ctx, tx, { error: e });
-      throw e;
-    }
-  });
-
-  app.post<StepRoute>('/:tenant/interaction/:uid/password-reset/resend', post, async function resendResetCode(req, reply) {
-    const ctx = await stepContext(deps, req, reply);
-    const tx = await passwordReset.sendCode(ctx.tenant, load(req, ctx), ctx.locale);
-    return codePage(reply, ctx, tx, { info: ctx.s('Info_CodeResent', { email: tx.email }) });
   });
 
   app.get<StepRoute>('/:tenant/interaction/:uid/password-reset/new-password', async function showNewPasswordPage(req, reply) {

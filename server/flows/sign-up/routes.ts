@@ -3,10 +3,11 @@ import type {} from '@fastify/csrf-protection';
 import { AadError } from '../../errors.js';
 import type { SubmittedValues } from '../attribute-values.js';
 import {
-  assertSameApp, attributeFields, codeStep, emailStep, faultStatus, formText, newPassword, newPasswordStep, pageError, pageFault, renderStep, signedIn, stepContext,
+  assertSameApp, attributeFields, emailStep, faultStatus, formText, newPassword, newPasswordStep, pageError, pageFault, renderStep, signedIn, stepContext,
   transactionParam, type FieldMessage, type InteractionRequest, type PageDeps, type StepContext, type StepRoute,
 } from '../step-page.js';
 import type { FlowTransaction } from '../transactions.js';
+import { codeStepRoutes, stepUrl } from '../code-step.js';
 import { AttributeValidationError, type SignUpService } from './service.js';
 
 /**
@@ -17,15 +18,13 @@ import { AttributeValidationError, type SignUpService } from './service.js';
 export function signUpRoutes(app: FastifyInstance, deps: PageDeps & { signUp: SignUpService }): void {
   const { signUp } = deps;
   const post = { preHandler: app.csrfProtection };
-  const url = (ctx: StepContext, step: string, tx?: FlowTransaction) => `${ctx.base}/sign-up${step ? `/${step}` : ''}${tx ? `?t=${tx.id}` : ''}`;
+  const url = (ctx: StepContext, step: string, tx?: FlowTransaction) => stepUrl(ctx, 'sign-up', step, tx);
   const load = (req: InteractionRequest, ctx: StepContext) => assertSameApp(signUp.transaction(ctx.tenant, transactionParam(req)), ctx);
 
   const emailPage = (reply: FastifyReply, ctx: StepContext, email = '', error?: AadError) => renderStep(deps, error && reply.statusCode === 200 ? reply.code(400) : reply, ctx, emailStep(ctx, {
     title: ctx.s('SignUp_Title'), description: ctx.s('SignUp_Description'), action: url(ctx, ''), submit: ctx.s('Button_Next'), email,
     ...(error ? { error } : {}), links: [{ prefix: ctx.s('Link_HaveAccount'), text: ctx.s('Link_SignInInstead'), href: ctx.base }],
   }));
-  const codePage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, extra: { error?: AadError; info?: string } = {}) =>
-    renderStep(deps, reply.code(extra.error ? 400 : 200), ctx, codeStep(ctx, tx, { action: url(ctx, 'verify', tx), resend: url(ctx, 'resend', tx), ...extra }));
   const passwordPage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, error?: FieldMessage) =>
     renderStep(deps, reply.code(error ? 400 : 200), ctx, newPasswordStep(ctx, {
       title: ctx.s('Password_Title'), description: ctx.s('Password_Description', { email: tx.email }), action: url(ctx, 'password', tx), submit: ctx.s('Button_Next'), ...(error ? { error } : {}),
@@ -45,6 +44,13 @@ export function signUpRoutes(app: FastifyInstance, deps: PageDeps & { signUp: Si
     return reply.redirect(url(ctx, step === 'verifyCode' ? 'verify' : step, tx), 303);
   };
 
+  codeStepRoutes(app, deps, {
+    flow: 'sign-up',
+    transaction: (ctx, txId) => signUp.transaction(ctx.tenant, txId),
+    sendCode: (ctx, tx) => signUp.sendCode(ctx.tenant, tx, ctx.locale),
+    verify: (req, reply, ctx, tx, code) => proceed(req, reply, ctx, signUp.verifyCode(ctx.tenant, tx.id, code)),
+  });
+
   app.get<StepRoute>('/:tenant/interaction/:uid/sign-up', async function showSignUpPage(req, reply) {
     const ctx = await stepContext(deps, req, reply);
     signUp.flowOf(ctx.tenant, ctx.clientId);
@@ -63,28 +69,6 @@ export function signUpRoutes(app: FastifyInstance, deps: PageDeps & { signUp: Si
       if (e instanceof AadError && e.code !== 9990403) return emailPage(reply, ctx, email, e);
       throw e;
     }
-  });
-
-  app.get<StepRoute>('/:tenant/interaction/:uid/sign-up/verify', async function showCodePage(req, reply) {
-    const ctx = await stepContext(deps, req, reply);
-    return codePage(reply, ctx, load(req, ctx));
-  });
-
-  app.post<StepRoute>('/:tenant/interaction/:uid/sign-up/verify', post, async function verifyEmailCode(req, reply) {
-    const ctx = await stepContext(deps, req, reply);
-    const tx = load(req, ctx);
-    try {
-      return await proceed(req, reply, ctx, signUp.verifyCode(ctx.tenant, tx.id, formText(req.body, 'code')));
-    } catch (e) {
-      if (e instanceof AadError && e.code === 50181) return codePage(reply, ctx, tx, { error: e });
-      throw e;
-    }
-  });
-
-  app.post<StepRoute>('/:tenant/interaction/:uid/sign-up/resend', post, async function resendCode(req, reply) {
-    const ctx = await stepContext(deps, req, reply);
-    const tx = await signUp.sendCode(ctx.tenant, load(req, ctx), ctx.locale);
-    return codePage(reply, ctx, tx, { info: ctx.s('Info_CodeResent', { email: tx.email }) });
   });
 
   app.get<StepRoute>('/:tenant/interaction/:uid/sign-up/password', async function showPasswordPage(req, reply) {
