@@ -112,7 +112,7 @@ function measureInProcessStarts(): number[] {
 async function spawnServer(kind: ServerKind): Promise<Child> {
   const port = await freePort();
   const args = kind === 'emulator'
-    ? ['dist/main.js', '--http', '--data', dataDir, '--port', String(port), '--argon2', 'test', '--log-level', 'warn']
+    ? ['--max-semi-space-size=8', 'dist/main.js', '--http', '--data', dataDir, '--port', String(port), '--argon2', 'test', '--log-level', 'warn']
     : [bareJs, '--port', String(port), '--jwks', jwksFile];
   return startChild(kind, args, port, ROOT);
 }
@@ -246,7 +246,7 @@ async function main(): Promise<void> {
     settings: [
       ['load', `autocannon, ${opt.connections} connections, ${opt.warmup} s warm-up per server, then ${opt.runs} × ${opt.duration} s per server, alternating`],
       ['starts', `${opt.starts} per server after one unmeasured start each, alternating; readiness polled every 2 ms`],
-      ['emulator', `node dist/main.js --http --data <tmp> --port <free> --argon2 test --log-level warn (built by scripts/build.mjs, as npm start runs it)`],
+      ['emulator', `node --max-semi-space-size=8 dist/main.js --http --data <tmp> --port <free> --argon2 test --log-level warn (built by scripts/build.mjs, as npm start runs it)`],
       ['bare', `node <tmp>/bare-provider.mjs --port <free> --jwks <tmp> (bench/bare-provider.ts built by esbuild)`],
       ['quiet machine', `before each measurement, waited for other processes to use < ${NOISY_CORES} cores (≤ 30 s each, ≤ ${opt.quietWait} s in all): `
         + `waited ${quietness.waitedS.toFixed(0)} s in all, gave up ${quietness.gaveUp} time(s); a measurement disturbed anyway was repeated up to ${opt.retries} time(s)`],
