@@ -8,7 +8,7 @@
  * --creates N [1000] --connections N [16]
  */
 import { Agent } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,13 +21,17 @@ import { send } from './lib/http.js';
 import { freePort, killAllNow, startChild, waitReady } from './lib/procs.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const results: string[] = [];
 const log = (line: string) => process.stdout.write(`${line}\n`);
+/** A measured figure: printed, and kept for the --append section. */
+const result = (line: string) => { results.push(line); log(line); };
 const { values: flags } = parseArgs({
   options: {
     users: { type: 'string', default: '100000' },
     lookups: { type: 'string', default: '2000' },
     creates: { type: 'string', default: '1000' },
     connections: { type: 'string', default: '16' },
+    append: { type: 'string' },
   },
   strict: true,
 });
@@ -94,7 +98,7 @@ async function main(): Promise<void> {
       times.push(performance.now() - s);
     }
     times.sort((a, b) => a - b);
-    log(`identity-filter lookup, ${USERS.toLocaleString('en-US')} users, ${LOOKUPS} sequential requests: p50 ${pct(times, 50).toFixed(2)} ms, p95 ${pct(times, 95).toFixed(2)} ms, p99 ${pct(times, 99).toFixed(2)} ms (goal p50 ≤ 2 ms: ${pct(times, 50) <= 2 ? 'met' : 'MISSED'})`);
+    result(`identity-filter lookup, ${USERS.toLocaleString('en-US')} users, ${LOOKUPS} sequential requests: p50 ${pct(times, 50).toFixed(2)} ms, p95 ${pct(times, 95).toFixed(2)} ms, p99 ${pct(times, 99).toFixed(2)} ms (goal p50 ≤ 2 ms: ${pct(times, 50) <= 2 ? 'met' : 'MISSED'})`);
 
     // 4. POST /users throughput, CONNECTIONS concurrent clients.
     let next = 0;
@@ -113,9 +117,13 @@ async function main(): Promise<void> {
     const s = performance.now();
     await Promise.all(Array.from({ length: CONNECTIONS }, create));
     const seconds = (performance.now() - s) / 1000;
-    log(`POST /users (argon2 test profile), ${CREATES} users, ${CONNECTIONS} connections: ${(CREATES / seconds).toFixed(0)} users/s (${failures} failures)`);
+    result(`POST /users (argon2 test profile), ${CREATES} users, ${CONNECTIONS} connections: ${(CREATES / seconds).toFixed(0)} users/s (${failures} failures)`);
     agent.destroy();
     await child.stop();
+    if (flags.append) {
+      // `npm run bench` adds these figures to bench/RESULTS.md, which bench/run.ts has just written.
+      appendFileSync(flags.append, `\n## Microsoft Graph\n\nProduced by \`npx tsx bench/graph.ts\` (part of \`npm run bench\`) on ${new Date().toISOString()}; the emulator runs as a child process with plain http and the test argon2 profile.\n\n${results.map((r) => `- ${r}`).join('\n')}\n`);
+    }
   } finally {
     killAllNow();
   }
