@@ -250,9 +250,22 @@ export class ApplicationRepository {
       .run(tenantId, appObjectId, keyId).changes > 0;
   }
 
+  // A daemon presents the same secret on every token request: its digest is remembered (a few).
+  readonly #digests = new Map<string, Buffer>();
+
+  #secretDigest(secret: string): Buffer {
+    let d = this.#digests.get(secret);
+    if (!d) {
+      d = Buffer.from(sha256(secret), 'hex');
+      if (this.#digests.size >= 64) this.#digests.clear();
+      this.#digests.set(secret, d);
+    }
+    return d;
+  }
+
   /** True when `secret` is one of the app's unexpired client secrets (constant-time compare). */
   verifySecret(tenantId: string, appId: string, secret: string, now: number): boolean {
-    const actual = Buffer.from(sha256(secret), 'hex');
+    const actual = this.#secretDigest(secret);
     let ok = false;
     for (const s of this.#tenantApps(tenantId).secrets.get(appId.toLowerCase()) ?? []) {
       if ((s.endAt === null || s.endAt > now) && timingSafeEqual(actual, s.sha256)) ok = true;

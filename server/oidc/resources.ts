@@ -48,7 +48,21 @@ export interface ResolvedScopes {
 export const resourceIndicator = (appId: string) => `urn:ciam:resource:${appId}`;
 export const appIdFromIndicator = (indicator: string) => indicator.replace(/^urn:ciam:resource:/, '');
 
+// Registrations are cached (and replaced when they change) by the repository, so the derived resource
+// view and its scope forms can be cached per registration object; each token request needs them.
+const resourceViews = new WeakMap<Application, ResourceApp>();
+const scopeFormsOf = new WeakMap<ResourceApp, string[]>();
+
 export function toResourceApp(app: Application): ResourceApp {
+  let view = resourceViews.get(app);
+  if (!view) {
+    view = buildResourceApp(app);
+    resourceViews.set(app, view);
+  }
+  return view;
+}
+
+function buildResourceApp(app: Application): ResourceApp {
   return {
     appId: app.appId,
     displayName: app.displayName,
@@ -116,6 +130,15 @@ export class ResourceResolver {
 
   /** Every way a client may write this resource's scopes (so the token's `scope` keeps the requested form). */
   scopeForms(app: ResourceApp): string[] {
+    let forms = scopeFormsOf.get(app);
+    if (!forms) {
+      forms = this.#buildScopeForms(app);
+      scopeFormsOf.set(app, forms);
+    }
+    return forms;
+  }
+
+  #buildScopeForms(app: ResourceApp): string[] {
     const prefixes = [...app.identifierUris, app.appId, ...(app.appId === GRAPH_APP_ID ? GRAPH_URIS : [])];
     const names = [...app.scopeNames, '.default'];
     const forms = prefixes.flatMap((p) => names.map((n) => `${p.replace(/\/$/, '')}/${n}`));
