@@ -1,3 +1,6 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
 /**
  * What the sample apps need to know about the emulator and each other. Each value can be set
  * through the environment, so the apps run against `npm start` as they are and against a test
@@ -37,4 +40,21 @@ export const APPS = {
 /** Runs `start` when the file is executed directly (`tsx e2e/apps/spa/server.ts`), not when imported. */
 export function isMain(metaUrl: string): boolean {
   return process.argv[1] !== undefined && new URL(metaUrl).pathname === new URL(`file://${process.argv[1]}`).pathname;
+}
+
+/** A sample app listening on loopback; `close` drops open keep-alive connections so tests end promptly. */
+export interface RunningApp {
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1 (port 0 picks a free one) and answers once the port is bound, or fails with the bind error. */
+export async function listenOnLoopback(server: Server, port: number): Promise<RunningApp> {
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    server,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
 }

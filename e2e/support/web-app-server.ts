@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../apps/sample-config.js';
 
 /**
  * A stand-in for the Contoso Web App: a plain HTTP server on a free loopback port that answers
@@ -31,16 +31,6 @@ export async function startWebAppServer(): Promise<WebAppServer> {
     requests.push(req.url ?? '/');
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(PAGE);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
+  const { port, close } = await listenOnLoopback(server, 0);
+  return { port, requests, close };
 }

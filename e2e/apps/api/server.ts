@@ -1,14 +1,13 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
-import { APPS, isMain, sampleConfig, type SampleConfig } from '../sample-config.js';
+import { APPS, isMain, sampleConfig, type SampleConfig, listenOnLoopback, type RunningApp } from '../sample-config.js';
 
 /**
  * The ToDo API of the quickstarts: it accepts v2 access tokens the emulator issued for it, checked
  * with jose against the emulator's JWKS exactly as against a real tenant (issuer, audience = the
  * API's app id, `scp` contains ToDoList.Read), and answers the SPA's CORS requests.
  */
-export async function startApi(config: SampleConfig, port = 3002): Promise<{ port: number; server: Server; close(): Promise<void> }> {
+export async function startApi(config: SampleConfig, port = 3002): Promise<RunningApp> {
   const issuer = `${config.emulatorUrl}/${APPS.tenantId}/v2.0`;
   const jwks = createRemoteJWKSet(new URL(`${config.emulatorUrl}/${APPS.tenantId}/discovery/v2.0/keys`));
 
@@ -40,12 +39,7 @@ export async function startApi(config: SampleConfig, port = 3002): Promise<{ por
       todos: [{ id: 1, title: 'Try the emulator', owner: claims.oid }, { id: 2, title: 'Ship the app', owner: claims.oid }],
     });
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    server,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
+  return listenOnLoopback(server, port);
 }
 
 function json(res: import('node:http').ServerResponse, status: number, body: unknown): void {

@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { isMain, sampleConfig, APPS, type SampleConfig } from '../sample-config.js';
+import { isMain, sampleConfig, APPS, type SampleConfig, listenOnLoopback, type RunningApp } from '../sample-config.js';
 import type { NativePageConfig } from './browser.js';
 
 /**
@@ -13,7 +12,7 @@ import type { NativePageConfig } from './browser.js';
  */
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
-export async function startNativeApp(config: SampleConfig, port = 3004, options: { mfaClientId?: string } = {}): Promise<{ port: number; server: Server; close(): Promise<void> }> {
+export async function startNativeApp(config: SampleConfig, port = 3004, options: { mfaClientId?: string } = {}): Promise<RunningApp> {
   const bundle = await build({ entryPoints: [here('./browser.ts')], bundle: true, format: 'iife', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' });
   const appJs = bundle.outputFiles[0]!.text;
   const tenant = new URL(config.authority).pathname.slice(1);
@@ -33,12 +32,7 @@ export async function startNativeApp(config: SampleConfig, port = 3004, options:
     if (path === '/app.js') return send('text/javascript', appJs);
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    server,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
+  return listenOnLoopback(server, port);
 }
 
 if (isMain(import.meta.url)) {

@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { APPS, isMain, sampleConfig, type SampleConfig } from '../sample-config.js';
+import { APPS, isMain, sampleConfig, type SampleConfig, listenOnLoopback, type RunningApp } from '../sample-config.js';
 
 /**
  * Serves the vanilla-JS single-page app of the quickstart (public/) with @azure/msal-browser from
@@ -21,7 +20,7 @@ const FILES: Record<string, [string, string]> = {
   '/vendor/msal-redirect-bridge.js': [msal('redirect-bridge/msal-redirect-bridge.min.js'), 'text/javascript'],
 };
 
-export async function startSpa(config: SampleConfig, port = 3000): Promise<{ port: number; server: Server; close(): Promise<void> }> {
+export async function startSpa(config: SampleConfig, port = 3000): Promise<RunningApp> {
   const configJs = `window.SAMPLE_CONFIG = ${JSON.stringify({
     clientId: APPS.spa.clientId,
     // `?app=otp` signs in with this registration instead (the email one-time passcode user flow).
@@ -38,12 +37,7 @@ export async function startSpa(config: SampleConfig, port = 3000): Promise<{ por
     if (!file) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     res.writeHead(200, { 'content-type': `${file[1]}; charset=utf-8`, 'cache-control': 'no-store' }).end(readFileSync(file[0]));
   });
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    server,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
+  return listenOnLoopback(server, port);
 }
 
 if (isMain(import.meta.url)) {

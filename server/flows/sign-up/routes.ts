@@ -3,11 +3,12 @@ import type {} from '@fastify/csrf-protection';
 import { AadError } from '../../errors.js';
 import type { SubmittedValues } from '../attribute-values.js';
 import {
-  assertSameApp, attributeFields, emailStep, faultStatus, formText, newPassword, newPasswordStep, pageError, pageFault, renderStep, signedIn, stepContext,
-  transactionParam, type FieldMessage, type InteractionRequest, type PageDeps, type StepContext, type StepRoute,
+  assertSameApp, attributeFields, emailStep, faultStatus, formText, pageFault, renderStep, signedIn, stepContext,
+  transactionParam, type InteractionRequest, type PageDeps, type StepContext, type StepRoute,
 } from '../step-page.js';
 import type { FlowTransaction } from '../transactions.js';
 import { codeStepRoutes, stepUrl } from '../code-step.js';
+import { passwordStepRoutes } from '../password-step.js';
 import { AttributeValidationError, type SignUpService } from './service.js';
 
 /**
@@ -25,10 +26,6 @@ export function signUpRoutes(app: FastifyInstance, deps: PageDeps & { signUp: Si
     title: ctx.s('SignUp_Title'), description: ctx.s('SignUp_Description'), action: url(ctx, ''), submit: ctx.s('Button_Next'), email,
     ...(error ? { error } : {}), links: [{ prefix: ctx.s('Link_HaveAccount'), text: ctx.s('Link_SignInInstead'), href: ctx.base }],
   }));
-  const passwordPage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, error?: FieldMessage) =>
-    renderStep(deps, reply.code(error ? 400 : 200), ctx, newPasswordStep(ctx, {
-      title: ctx.s('Password_Title'), description: ctx.s('Password_Description', { email: tx.email }), action: url(ctx, 'password', tx), submit: ctx.s('Button_Next'), ...(error ? { error } : {}),
-    }));
   const attributesPage = (reply: FastifyReply, ctx: StepContext, tx: FlowTransaction, values: Record<string, unknown>, problems: Record<string, string> = {}) =>
     renderStep(deps, reply.code(Object.keys(problems).length ? 400 : 200), ctx, {
       title: ctx.s('AttributeCollection_Title'), heading: ctx.s('AttributeCollection_Title'), description: ctx.s('AttributeCollection_Description'),
@@ -51,6 +48,13 @@ export function signUpRoutes(app: FastifyInstance, deps: PageDeps & { signUp: Si
     verify: (req, reply, ctx, tx, code) => proceed(req, reply, ctx, signUp.verifyCode(ctx.tenant, tx.id, code)),
   });
 
+  passwordStepRoutes(app, deps, {
+    flow: 'sign-up', step: 'password',
+    transaction: (ctx, txId) => signUp.transaction(ctx.tenant, txId),
+    texts: (ctx, tx) => ({ title: ctx.s('Password_Title'), description: ctx.s('Password_Description', { email: tx.email }), submit: ctx.s('Button_Next') }),
+    choose: async (req, reply, ctx, tx, password) => proceed(req, reply, ctx, await signUp.setPassword(ctx.tenant, tx.id, password)),
+  });
+
   app.get<StepRoute>('/:tenant/interaction/:uid/sign-up', async function showSignUpPage(req, reply) {
     const ctx = await stepContext(deps, req, reply);
     signUp.flowOf(ctx.tenant, ctx.clientId);
@@ -67,24 +71,6 @@ export function signUpRoutes(app: FastifyInstance, deps: PageDeps & { signUp: Si
       return reply.redirect(url(ctx, 'verify', tx), 303);
     } catch (e) {
       if (e instanceof AadError && e.code !== 9990403) return emailPage(reply, ctx, email, e);
-      throw e;
-    }
-  });
-
-  app.get<StepRoute>('/:tenant/interaction/:uid/sign-up/password', async function showPasswordPage(req, reply) {
-    const ctx = await stepContext(deps, req, reply);
-    return passwordPage(reply, ctx, load(req, ctx));
-  });
-
-  app.post<StepRoute>('/:tenant/interaction/:uid/sign-up/password', post, async function setPassword(req, reply) {
-    const ctx = await stepContext(deps, req, reply);
-    const tx = load(req, ctx);
-    const chosen = newPassword(req.body, ctx.s);
-    if ('mismatch' in chosen) return passwordPage(reply, ctx, tx, chosen.mismatch);
-    try {
-      return await proceed(req, reply, ctx, await signUp.setPassword(ctx.tenant, tx.id, chosen.password));
-    } catch (e) {
-      if (e instanceof AadError && e.code === 399246) return passwordPage(reply, ctx, tx, pageError(e, ctx.s));
       throw e;
     }
   });
