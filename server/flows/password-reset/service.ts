@@ -14,10 +14,11 @@ export function createPasswordResetService({ directory, transactions, codes, mai
     transaction: (tenant: Tenant, txId: string) => transactions.get(tenant.id, txId, 'passwordReset'),
 
     start(tenant: Tenant, clientId: string, email: string): FlowTransaction {
-      const user = existingUser(directory, tenant, normalizeEmail(email));
+      const address = normalizeEmail(email);
+      const user = existingUser(directory, tenant, address);
       // An email one-time passcode account has no password to reset (AADSTS500222).
       assertAad(user.passwordHash, 500222);
-      return transactions.create({ tenantId: tenant.id, kind: 'passwordReset', clientId, email: normalizeEmail(email), userId: user.id, step: 'verifyCode' });
+      return transactions.create({ tenantId: tenant.id, kind: 'passwordReset', clientId, email: address, userId: user.id, step: 'verifyCode' });
     },
 
     async sendCode(tenant: Tenant, tx: FlowTransaction, locale?: string): Promise<FlowTransaction> {
