@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, USAGE } from './config.js';
 import { cryptoRandom, systemClock } from './clock.js';
 import { openDatabase } from './db/connection.js';
+import { DataFolderError, ensureDataFolder, lockDataFolder } from './db/data-folder.js';
 import { migrate } from './db/migrate.js';
 import { createDirectory } from './directory/index.js';
 import { createPasswordHasher } from './directory/passwords.js';
@@ -31,7 +32,7 @@ export async function runCommand(command: string, args: string[], env: NodeJS.Pr
       default: process.stderr.write(`ciam-emulator: unknown command '${command}'\n\n${COMMANDS_USAGE}\n`); return 2;
     }
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof TenantStateError) {
+    if (e instanceof ConfigError || e instanceof TenantStateError || e instanceof DataFolderError) {
       process.stderr.write(`ciam-emulator ${command}: ${e.message}\n`);
       return 2;
     }
@@ -47,17 +48,26 @@ function take(args: string[], name: string): [string | undefined, string[]] {
   return [args[i + 1], [...args.slice(0, i), ...args.slice(i + 2)]];
 }
 
-function openData(args: string[], env: NodeJS.ProcessEnv) {
+function openData(args: string[], env: NodeJS.ProcessEnv, { write }: { write: boolean }) {
   const config = loadConfig(args, env);
   if (config.data === ':memory:') throw new ConfigError('export and import work on a data folder, not :memory:');
-  const db = openDatabase(config.data);
-  migrate(db);
-  return { config, db, directory: createDirectory(db) };
+  ensureDataFolder(config.data);
+  // Reading beside a running emulator is safe (SQLite WAL); writing under it is not: its caches and
+  // signing keys would no longer match the database.
+  const release = write ? lockDataFolder(config.data, 'ciam-emulator import') : () => {};
+  try {
+    const db = openDatabase(config.data);
+    migrate(db);
+    return { config, db, directory: createDirectory(db), release };
+  } catch (e) {
+    release();
+    throw e;
+  }
 }
 
 function exportCommand(args: string[], env: NodeJS.ProcessEnv): number {
   const [tenantAlias, rest] = take(args, '--tenant');
-  const { db, directory } = openData(rest, env);
+  const { db, directory } = openData(rest, env, { write: false });
   try {
     const tenant = tenantAlias ? directory.tenants.findByAlias(tenantAlias) : directory.tenants.list()[0];
     if (!tenant) throw new TenantStateError(404, tenantAlias ? `no tenant '${tenantAlias}' in the data folder` : 'the data folder has no tenant yet: start the emulator once');
@@ -77,7 +87,7 @@ async function importCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
   } catch (e) {
     throw new ConfigError(`cannot read ${file}: ${(e as Error).message}`);
   }
-  const { config, db, directory } = openData(rest, env);
+  const { config, db, directory, release } = openData(rest, env, { write: true });
   try {
     const tenantId = String(snapshot.tenantId ?? '').toLowerCase();
     const counts = await importSnapshot({ db, directory, clock: systemClock, random: cryptoRandom, hasher: createPasswordHasher(config.argon2) }, tenantId, snapshot);
@@ -85,6 +95,7 @@ async function importCommand(args: string[], env: NodeJS.ProcessEnv): Promise<nu
     return 0;
   } finally {
     db.close();
+    release();
   }
 }
 
@@ -94,10 +105,21 @@ async function caCommand(args: string[], env: NodeJS.ProcessEnv): Promise<number
   process.stdout.write(`${tls.caFile}
 
 Trust it:
-  Node (MSAL, openid-client):   export NODE_EXTRA_CA_CERTS=${tls.caFile}
+  Node (MSAL, openid-client):   ${nodeTrust(tls.caFile, env.NODE_EXTRA_CA_CERTS)}
   Chrome/Chromium on Linux:     certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n ciam-emulator -i ${tls.caFile}
   macOS:                        sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain ${tls.caFile}
   Windows:                      certutil -addstore -f Root ${tls.caFile}
 `);
   return 0;
+}
+
+/**
+ * Node reads NODE_EXTRA_CA_CERTS once and takes one file: replacing a value the developer already has
+ * (a corporate CA) would break their other connections, so then the advice is a bundle of both.
+ */
+function nodeTrust(caFile: string, existing: string | undefined): string {
+  if (!existing || existing === caFile) return `export NODE_EXTRA_CA_CERTS=${caFile}`;
+  const bundle = caFile.replace(/ca\.pem$/, 'node-extra-ca-bundle.pem');
+  return `cat "${existing}" ${caFile} > ${bundle} && export NODE_EXTRA_CA_CERTS=${bundle}
+                                (NODE_EXTRA_CA_CERTS is already set and Node reads only one file: this keeps both)`;
 }

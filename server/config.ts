@@ -48,6 +48,9 @@ export const FLAGS = {
   help: { type: 'boolean', env: '' },
 } as const;
 
+/** pino's levels (fastify's logger); anything else would fail deep inside pino with a stack. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 export const USAGE = `Usage: npm start -- [options]   (each option also as an environment variable)
   --port N            CIAM_PORT        port to listen on (default 7443)
   --host H            CIAM_HOST        address to bind (default 127.0.0.1)
@@ -60,7 +63,7 @@ export const USAGE = `Usage: npm start -- [options]   (each option also as an en
   --admin-token T     CIAM_ADMIN_TOKEN the control plane (/_emulator/v1) then requires 'Authorization: Bearer T';
                                        without it, it answers loopback callers only
   --otp-code CODE     CIAM_OTP_CODE    make every emailed one-time code this 8-digit code (tests); random by default
-  --log-level LEVEL   CIAM_LOG_LEVEL   fatal|error|warn|info|debug (default warn; info logs every request)
+  --log-level LEVEL   CIAM_LOG_LEVEL   ${LOG_LEVELS.join('|')} (default warn; info logs every request)
   --smtp URL          CIAM_SMTP        also relay every mail to this SMTP server (smtp://host:port); mail is
                                        always kept in the mailbox at /_emulator/mail`;
 
@@ -129,6 +132,9 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
     }
   }
 
+  const logLevel = String(get('log-level') ?? 'warn').toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not '${logLevel}'`);
+
   // With an in-memory database the certificates still need a stable home, or every run would mint a
   // new CA that nobody trusts; they go to the default data folder.
   const certsDir = resolve(cwd, String(get('certs') ?? (data === ':memory:' ? '.ciam-emulator/certs' : `${data}/certs`)));
@@ -138,7 +144,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
     argon2: argon2 as Argon2Profile,
     otpCode,
     adminToken: (get('admin-token') as string | undefined) || undefined,
-    logLevel: String(get('log-level') ?? 'warn'),
+    logLevel,
     smtp,
     help: Boolean(values.help),
   });

@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import { cryptoRandom, TravellingClock, type Clock, type Random } from './clock.js';
 import { memoizedHasher } from './emulator/tenant-state.js';
 import { openDatabase, type Db } from './db/connection.js';
+import { ensureDataFolder, lockDataFolder } from './db/data-folder.js';
 import { migrate } from './db/migrate.js';
 import { createDirectory } from './directory/index.js';
 import { createPasswordHasher, type PasswordHasher } from './directory/passwords.js';
@@ -43,7 +44,18 @@ export async function createEmulator(config: Config, options: EmulatorOptions = 
   // Fixture passwords are hashed once per process, so resets re-apply fixtures in milliseconds.
   const fixtureHasher = memoizedHasher(hasher);
   const fixtures = loadFixtureSet(config.fixtures);
-  const db = openDatabase(config.data);
+  let release = () => {};
+  if (config.data !== ':memory:') {
+    ensureDataFolder(config.data);
+    release = lockDataFolder(config.data);
+  }
+  let db: Db;
+  try {
+    db = openDatabase(config.data);
+  } catch (e) {
+    release();
+    throw e;
+  }
   try {
     migrate(db);
     await applyFixtures({ db, directory: createDirectory(db), hasher: fixtureHasher, clock, random }, fixtures);
@@ -69,10 +81,12 @@ export async function createEmulator(config: Config, options: EmulatorOptions = 
         await built.app.close();
         await mailer.close();
         db.close();
+        release();
       },
     };
   } catch (e) {
     db.close();
+    release();
     throw e;
   }
 }

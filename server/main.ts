@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, loadConfig, USAGE } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
 import { createEmulator } from './emulator.js';
 import { FixtureError } from './fixtures/load.js';
 import { banner } from './banner.js';
 import { fromRoot } from './paths.js';
-import { runCommand } from './cli.js';
+import { COMMANDS_USAGE, runCommand } from './cli.js';
+import { DataFolderError } from './db/data-folder.js';
 
 /**
  * The one place that reads the environment and listens: `ciam-emulator [start] [options]` (the
@@ -30,7 +31,7 @@ async function main(): Promise<void> {
     throw e;
   }
   if (config.help) {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${COMMANDS_USAGE}\n`);
     return;
   }
   const { version } = JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string };
@@ -56,6 +57,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof DataFolderError) {
+    process.stderr.write(`ciam-emulator: ${e.message}\n`);
+    process.exit(2);
+  }
   if (e instanceof FixtureError) {
     process.stderr.write(`ciam-emulator: invalid fixtures: ${e.message}\n`);
     process.exit(2);
