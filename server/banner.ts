@@ -29,6 +29,14 @@ export function banner(e: Emulator): string {
     lines.push(`    knownAuthorities: ['${host}'],`);
     lines.push('');
   }
+  lines.push(`Mailbox: ${url}/_emulator/mail   (every code the emulator emails)`);
+  if (e.config.adminToken) {
+    // With an admin token a browser has no way to send it: this link (single use) gives the browser
+    // that opens it a session cookie for the mailbox and the control plane's reads.
+    lines.push(`  The control plane needs the admin token. To use the mailbox in a browser, open once:`);
+    lines.push(`  ${url}/_emulator/v1/session?ticket=${e.controlSessions.startupTicket()}`);
+  }
+  lines.push('');
   if (e.tls) {
     lines.push(`TLS: a local CA signed this server's certificate: ${e.tls.caFile}`);
     lines.push(`  Node apps:  export NODE_EXTRA_CA_CERTS=${e.tls.caFile}`);

@@ -11,12 +11,14 @@ import { ensureCertificates } from './tls/certificates.js';
 
 /**
  * The CLI's other commands, working on the data folder without starting the server:
- *   ciam-emulator export [--tenant T] [--data DIR] > tenant.json
+ *   ciam-emulator export [--tenant T] [--include-secrets] [--data DIR] > tenant.json
  *   ciam-emulator import FILE [--data DIR]
  *   ciam-emulator ca [--certs DIR]
  */
 export const COMMANDS_USAGE = `Usage: ciam-emulator [start] [options]            start the emulator (npm start)
-       ciam-emulator export [--tenant T] [options]  print a tenant's snapshot (JSON) from the data folder
+       ciam-emulator export [--tenant T] [--include-secrets] [options]
+                                                    print a tenant's snapshot (JSON) from the data folder;
+                                                    private keys and secrets only with --include-secrets
        ciam-emulator import FILE [options]          load a snapshot into the data folder (stop the emulator first)
        ciam-emulator ca [options]                   print the local CA's path and how to trust it
 
@@ -66,12 +68,15 @@ function openData(args: string[], env: NodeJS.ProcessEnv, { write }: { write: bo
 }
 
 function exportCommand(args: string[], env: NodeJS.ProcessEnv): number {
-  const [tenantAlias, rest] = take(args, '--tenant');
+  const [tenantAlias, afterTenant] = take(args, '--tenant');
+  // Private signing keys and plaintext secrets leave the data folder only when asked for by name.
+  const includeSecrets = afterTenant.includes('--include-secrets');
+  const rest = afterTenant.filter((a) => a !== '--include-secrets');
   const { db, directory } = openData(rest, env, { write: false });
   try {
     const tenant = tenantAlias ? directory.tenants.findByAlias(tenantAlias) : directory.tenants.list()[0];
     if (!tenant) throw new TenantStateError(404, tenantAlias ? `no tenant '${tenantAlias}' in the data folder` : 'the data folder has no tenant yet: start the emulator once');
-    process.stdout.write(`${JSON.stringify(exportSnapshot({ db, clock: systemClock }, tenant.id), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(exportSnapshot({ db, clock: systemClock }, tenant.id, { includeSecrets }), null, 2)}\n`);
     return 0;
   } finally {
     db.close();

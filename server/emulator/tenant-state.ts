@@ -5,6 +5,7 @@ import type { Clock, Random } from '../clock.js';
 import { applyFixtures, tenantTables } from '../fixtures/apply.js';
 import type { FixtureSet } from '../fixtures/schema.js';
 import type { TenantRegistry } from '../oidc/registry.js';
+import { redactTables, restoreRedacted } from './snapshot-secrets.js';
 
 /**
  * A tenant's state as the control plane moves it: back to its fixtures (reset), out to JSON and in
@@ -76,6 +77,8 @@ export interface Snapshot {
   format: typeof SNAPSHOT_FORMAT;
   tenantId: string;
   exportedAt: string;
+  /** true when private keys, cookie keys and plaintext fixture secrets were left out (the default) */
+  redacted?: boolean;
   tables: Record<string, Record<string, unknown>[]>;
 }
 
@@ -83,13 +86,19 @@ function snapshotTables(db: Db): string[] {
   return ['tenants', 'signing_keys', 'tenant_fixtures', ...tenantTables(db).filter((t) => !RUNTIME_TABLES.has(t))];
 }
 
-export function exportSnapshot(deps: Pick<TenantStateDeps, 'db' | 'clock'>, tenantId: string): Snapshot {
+/**
+ * The tenant as JSON. Secrets (private signing keys, cookie keys, plaintext fixture passwords and
+ * client secrets) are redacted unless `includeSecrets` is set (server/emulator/snapshot-secrets.ts):
+ * a snapshot ends up in files, CI artefacts and bug reports.
+ */
+export function exportSnapshot(deps: Pick<TenantStateDeps, 'db' | 'clock'>, tenantId: string, options: { includeSecrets?: boolean } = {}): Snapshot {
   const tables: Snapshot['tables'] = {};
   for (const table of snapshotTables(deps.db)) {
     const column = table === 'tenants' ? 'id' : 'tenant_id';
     tables[table] = deps.db.prepare(`SELECT * FROM ${table} WHERE ${column} = ? ORDER BY rowid`).all(tenantId) as Record<string, unknown>[];
   }
-  return { format: SNAPSHOT_FORMAT, tenantId, exportedAt: deps.clock.now().toISOString(), tables };
+  const includeSecrets = options.includeSecrets === true;
+  return { format: SNAPSHOT_FORMAT, tenantId, exportedAt: deps.clock.now().toISOString(), redacted: !includeSecrets, tables: includeSecrets ? tables : redactTables(tables) };
 }
 
 /**
@@ -105,7 +114,9 @@ export async function importSnapshot(deps: Omit<TenantStateDeps, 'registry'> & {
     throw new TenantStateError(400, `the snapshot is of tenant '${String(s.tenantId)}', not '${tenantId}'`);
   }
   const allowed = snapshotTables(deps.db);
-  const tenantRows = s.tables.tenants;
+  // Redacted fields take what this database already holds for the tenant (snapshot-secrets.ts).
+  const tables = restoreRedacted(deps.db, deps.random, tenantId, s.tables) as Snapshot['tables'];
+  const tenantRows = tables.tenants;
   if (!Array.isArray(tenantRows) || tenantRows.length !== 1) throw new TenantStateError(400, 'a snapshot has exactly one row in tables.tenants');
   const counts: Record<string, number> = {};
   const { db } = deps;
@@ -114,7 +125,7 @@ export async function importSnapshot(deps: Omit<TenantStateDeps, 'registry'> & {
       // Children first, the tenant row last (and re-inserted first) for the foreign keys.
       for (const table of [...allowed].reverse()) db.prepare(`DELETE FROM ${table} WHERE ${table === 'tenants' ? 'id' : 'tenant_id'} = ?`).run(tenantId);
       for (const table of allowed) {
-        const rows = s.tables![table] ?? [];
+        const rows = tables[table] ?? [];
         if (!Array.isArray(rows)) throw new TenantStateError(400, `tables.${table} must be an array`);
         const columns = new Set(db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name));
         for (const row of rows) {
@@ -128,7 +139,7 @@ export async function importSnapshot(deps: Omit<TenantStateDeps, 'registry'> & {
         }
         counts[table] = rows.length;
       }
-      for (const table of Object.keys(s.tables!)) if (!allowed.includes(table)) throw new TenantStateError(400, `a snapshot has no table '${table}'`);
+      for (const table of Object.keys(tables)) if (!allowed.includes(table)) throw new TenantStateError(400, `a snapshot has no table '${table}'`);
     })();
   } catch (e) {
     if (e instanceof TenantStateError) throw e;

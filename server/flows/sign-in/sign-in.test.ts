@@ -15,7 +15,7 @@ const base = () => `${emu.url}/${DEFAULT.domain}`;
 const webAuthorize = (extra: Record<string, string> = {}) => authorizeUrl(base(), { client_id: DEFAULT.web, redirect_uri: DEFAULT.webRedirect, ...extra });
 
 describe('hosted sign-in page', () => {
-  it('shows an accessible, CSRF-protected form that works inside an iframe', async () => {
+  it('shows an accessible, CSRF-protected form that popups can use and other sites cannot frame', async () => {
     const browser = new HttpBrowser(emu.url);
     const res = await browser.request(webAuthorize());
     const page = await browser.go(new URL(res.headers.get('location')!, emu.url).href);
@@ -25,8 +25,10 @@ describe('hosted sign-in page', () => {
     expect(page.html).toMatch(/name="_csrf" value="[^"]+"/);
     expect(page.html).toContain('Contoso');
     const headers = (await browser.request(page.url)).headers;
+    // No COOP: msal-browser's popup reads its own window back. DENY: Entra's interactive pages refuse to
+    // be framed (silent renewal with prompt=none never renders a page, see server/http/security-headers.ts).
     expect(headers.get('cross-origin-opener-policy')).toBeNull();
-    expect(headers.get('x-frame-options')).toBeNull();
+    expect(headers.get('x-frame-options')).toBe('DENY');
   });
 
   it('prefills the email from login_hint, including the opaque login_hint claim MSAL sends back', async () => {
@@ -60,23 +62,38 @@ describe('hosted sign-in page', () => {
   });
 
   it('locks an account for 60 s after 10 failed attempts, counting a repeated wrong password once (AADSTS50053)', async () => {
-    const lockoutTenant = DEFAULT.tenantId;
+    // A user of its own, so a failure here cannot leave Alice locked for the tests after it.
+    const email = 'lockout-hosted@example.com';
+    const user = await signedUpCustomer(emu, email, 'Right-passw0rd');
     const browser = new HttpBrowser(emu.url);
-    const failures = () => emu.directory.users.findById(lockoutTenant, DEFAULT.alice.id)!.failedSignIns;
-    const before = failures();
+    const failures = () => emu.directory.users.findById(DEFAULT.tenantId, user.id)!.failedSignIns;
     // The same wrong password three times counts once.
-    for (let i = 0; i < 3; i++) await browser.signIn(webAuthorize(), DEFAULT.alice.email, 'same-wrong-1');
-    expect(failures()).toBe(before + 1);
-    for (let i = before + 2; i <= 10; i++) {
-      const page = await browser.signIn(webAuthorize(), DEFAULT.alice.email, `wrong-${i}`);
+    for (let i = 0; i < 3; i++) {
+      const page = await browser.signIn(webAuthorize(), email, 'same-wrong-1');
+      expect(page.status).toBe(400);
       expect(page.html).toContain('AADSTS50126');
     }
-    const locked = await browser.signIn(webAuthorize(), DEFAULT.alice.email, DEFAULT.alice.password);
+    expect(failures()).toBe(1);
+    for (let i = 2; i <= 9; i++) await browser.signIn(webAuthorize(), email, `wrong-${i}`);
+    expect(failures()).toBe(9);
+    const tenth = await browser.signIn(webAuthorize(), email, 'wrong-10');
+    expect(tenth.status).toBe(400);
+    expect(tenth.html).toContain('AADSTS50126');
+    // the tenth failure starts the lockout (and the count starts again for the next round)
+    expect(emu.directory.users.findById(DEFAULT.tenantId, user.id)!.lockoutUntil).toBe(clock.nowMs() + 60_000);
+    // Locked: even the right password is refused, for the whole minute (both sides of the boundary).
+    const locked = await browser.signIn(webAuthorize(), email, 'Right-passw0rd');
+    expect(locked.status).toBe(400);
     expect(locked.html).toContain('AADSTS50053');
-    clock.advance(61_000);
-    const ok = await browser.signIn(webAuthorize(), DEFAULT.alice.email, DEFAULT.alice.password);
+    clock.advance(59_000);
+    const stillLocked = await browser.signIn(webAuthorize(), email, 'Right-passw0rd');
+    expect(stillLocked.status).toBe(400);
+    expect(stillLocked.html).toContain('AADSTS50053');
+    clock.advance(2_000);
+    const ok = await browser.signIn(webAuthorize(), email, 'Right-passw0rd');
     expect(ok.url.startsWith(DEFAULT.webRedirect)).toBe(true);
-    expect(emu.directory.users.findById(lockoutTenant, DEFAULT.alice.id)!.failedSignIns).toBe(0);
+    expect(new URL(ok.url).searchParams.get('code')).toBeTruthy();
+    expect(failures()).toBe(0);
   });
 });
 
@@ -147,10 +164,13 @@ describe('logout', () => {
     const browser = new HttpBrowser(emu.url);
     await browser.signIn(webAuthorize(), DEFAULT.alice.email, DEFAULT.alice.password);
     const out = await browser.go(`${base()}/oauth2/v2.0/logout?post_logout_redirect_uri=${encodeURIComponent('http://localhost:3000')}&state=bye&client-request-id=abc`);
-    expect(out.html).toContain('logout');
+    // the self-submitting confirmation form oidc-provider shows (logoutSource in oidc/provider.ts)
+    expect(out.status).toBe(200);
+    expect(out.html).toContain('<input type="hidden" name="logout" value="yes"/>');
     const done = await browser.submit(out, {});
     expect(done.url).toBe('http://localhost:3000/?state=bye');
     const again = await browser.go(webAuthorize());
+    expect(again.status).toBe(200);
     expect(again.html).toContain('name="password"');
   });
 
@@ -158,8 +178,15 @@ describe('logout', () => {
     const browser = new HttpBrowser(emu.url);
     await browser.signIn(webAuthorize(), DEFAULT.alice.email, DEFAULT.alice.password);
     const out = await browser.go(`${base()}/oauth2/v2.0/logout?post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`);
-    const done = out.html.includes('<form') ? await browser.submit(out, {}) : out;
-    expect(done.url.startsWith(emu.url)).toBe(true);
+    expect(out.status).toBe(200);
+    expect(out.html).toContain('<input type="hidden" name="logout" value="yes"/>');
+    const done = await browser.submit(out, {});
+    expect(done.status).toBe(200);
+    expect(done.url.startsWith(`${emu.url}/`)).toBe(true);
+    expect(done.html).toContain('You signed out of your account');
+    expect(done.html).not.toContain('evil.example');
+    // and the session is gone
+    expect((await browser.go(webAuthorize())).html).toContain('name="password"');
   });
 });
 
