@@ -37,6 +37,29 @@ export interface User extends UserProfile {
   identities: Identity[];
 }
 
+/**
+ * A sign-in identity (issuer, issuerAssignedId) another user already holds. The database enforces
+ * the uniqueness (the identities primary key), so two concurrent writers cannot both win; this is
+ * what a violation of it becomes for the callers (Graph answers its ObjectConflict).
+ */
+export class IdentityTakenError extends Error {
+  constructor() {
+    super('Another user already holds one of these sign-in identities.');
+    this.name = 'IdentityTakenError';
+  }
+}
+
+/** Runs an identities write, turning the primary key violation into IdentityTakenError. */
+export function writingIdentities<T>(write: () => T): T {
+  try {
+    return write();
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') throw new IdentityTakenError();
+    throw e;
+  }
+}
+
 export interface LockoutState {
   failedSignIns: number;
   lockoutUntil: number | null;
@@ -180,7 +203,7 @@ export class UserRepository {
     return row && this.#toUser(row);
   }
 
-  /** Creates or replaces a user and its identities in one transaction. */
+  /** Creates or replaces a user and its identities in one transaction; IdentityTakenError if another user holds one. */
   upsert(tenantId: string, u: UserInput, now: number): void {
     this.#db.transaction(() => {
       const { identities, ...rest } = u;
@@ -193,7 +216,9 @@ export class UserRepository {
         now,
       });
       this.#deleteIdentities.run(tenantId, u.id.toLowerCase());
-      for (const i of identities) this.#insertIdentity.run(tenantId, u.id.toLowerCase(), i.signInType, i.issuer, i.issuerAssignedId);
+      writingIdentities(() => {
+        for (const i of identities) this.#insertIdentity.run(tenantId, u.id.toLowerCase(), i.signInType, i.issuer, i.issuerAssignedId);
+      });
     })();
   }
 

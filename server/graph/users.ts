@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Directory, Tenant, User, Identity } from '../directory/index.js';
+import type { Directory, Tenant, User } from '../directory/index.js';
+import { IdentityTakenError } from '../directory/users.js';
 import type { AttributeDefinition, AttributeValue } from '../directory/attributes.js';
 import { PROFILE_COLUMNS, type UserCondition } from '../directory/user-admin.js';
 import type { UserProfile } from '../directory/users.js';
@@ -16,30 +17,36 @@ import { DEFAULT_USER_PROPERTIES, upn, userEntity, checkUserSelect, projectUser,
 export function userRoutes(app: FastifyInstance, deps: GraphDeps): void {
   const { directory: d, clock, random, graphBase } = deps;
 
-  async function apply(tenant: Tenant, userId: string, ch: UserChanges): Promise<void> {
-    const passwordHash = ch.password ? await deps.hasher.hash(ch.password.password) : undefined;
-    d.userAdmin.transaction(() => {
-      d.userAdmin.updateProfile(tenant.id, userId, ch.profile);
-      if (ch.accountEnabled !== undefined) d.userAdmin.setAccountEnabled(tenant.id, userId, ch.accountEnabled);
-      if (ch.identities) d.userAdmin.replaceIdentities(tenant.id, userId, ch.identities);
-      if (ch.passwordPolicies !== undefined) d.userAdmin.setPasswordPolicies(tenant.id, userId, ch.passwordPolicies);
-      if (passwordHash && ch.password) {
-        d.users.setPassword(tenant.id, userId, passwordHash, clock.nowMs());
-        d.userAdmin.setForceChangePassword(tenant.id, userId, ch.password.forceChange);
-      }
-      for (const [attr, value] of Object.entries(ch.extensions)) {
-        if (value === null) d.userAdmin.deleteExtensionValue(tenant.id, userId, attr);
-        else d.attributes.setExtensionValue(tenant.id, userId, attr, value);
-      }
-    });
+  /**
+   * Writes a POST or PATCH in one transaction, after the only slow part (hashing the password) is
+   * done: a request that fails or is interrupted leaves nothing half-written. Identity uniqueness is
+   * the database's (the identities primary key), so of two concurrent requests claiming one email
+   * one wins and the other gets Graph's ObjectConflict, never a 500.
+   */
+  async function prepare(ch: UserChanges): Promise<string | undefined> {
+    return ch.password ? deps.hasher.hash(ch.password.password) : undefined;
   }
 
-  function checkIdentities(tenant: Tenant, identities: Identity[] | undefined, exceptUserId?: string): void {
-    const seen = new Set<string>();
-    for (const i of identities ?? []) {
-      const key = `${i.issuer.toLowerCase()}|${i.issuerAssignedId.toLowerCase()}`;
-      if (seen.has(key) || d.userAdmin.identityTaken(tenant.id, i.issuer, i.issuerAssignedId, exceptUserId)) throw conflict('identities');
-      seen.add(key);
+  function write(tenant: Tenant, userId: string, ch: UserChanges, passwordHash: string | undefined, create?: () => void): void {
+    try {
+      d.userAdmin.transaction(() => {
+        create?.();
+        d.userAdmin.updateProfile(tenant.id, userId, ch.profile);
+        if (ch.accountEnabled !== undefined) d.userAdmin.setAccountEnabled(tenant.id, userId, ch.accountEnabled);
+        if (ch.identities) d.userAdmin.replaceIdentities(tenant.id, userId, ch.identities);
+        if (ch.passwordPolicies !== undefined) d.userAdmin.setPasswordPolicies(tenant.id, userId, ch.passwordPolicies);
+        if (passwordHash && ch.password) {
+          d.users.setPassword(tenant.id, userId, passwordHash, clock.nowMs());
+          d.userAdmin.setForceChangePassword(tenant.id, userId, ch.password.forceChange);
+        }
+        for (const [attr, value] of Object.entries(ch.extensions)) {
+          if (value === null) d.userAdmin.deleteExtensionValue(tenant.id, userId, attr);
+          else d.attributes.setExtensionValue(tenant.id, userId, attr, value);
+        }
+      });
+    } catch (e) {
+      if (e instanceof IdentityTakenError) throw conflict('identities');
+      throw e;
     }
   }
 
@@ -56,15 +63,14 @@ export function userRoutes(app: FastifyInstance, deps: GraphDeps): void {
     }
     const local = ch.identities.some((i) => i.signInType === 'emailAddress' || i.signInType === 'userName');
     if (local && !ch.password) throw badRequest("Invalid value specified for property 'passwordProfile' of resource 'User'.");
-    checkIdentities(tenant, ch.identities);
+    const passwordHash = await prepare(ch);
     const id = random.uuid();
     const profile = Object.fromEntries(PROFILE_KEYS.map((k) => [k, ch.profile[k] ?? null])) as Record<keyof UserProfile, string | null>;
-    d.users.upsert(tenant.id, {
+    // The user row, its identities, password and extension values: all in the one transaction.
+    write(tenant, id, { ...ch, profile: {} }, passwordHash, () => d.users.upsert(tenant.id, {
       ...profile, id, accountEnabled: ch.accountEnabled ?? true, userType: 'Member', creationType: 'LocalAccount',
-      passwordHash: null, forceChangePassword: false, identities: ch.identities,
-    }, clock.nowMs());
-    const { identities: _identities, ...rest } = ch;
-    await apply(tenant, id, { ...rest, profile: {} });
+      passwordHash: null, forceChangePassword: false, identities: [],
+    }, clock.nowMs()));
     const user = d.users.findById(tenant.id, id)!;
     return reply.code(201).header('location', `${graphBase}/users/${id}`)
       .send({ '@odata.context': `${graphBase}/$metadata#users/$entity`, ...projectUser(userEntity(d, tenant, user), undefined) });
@@ -150,8 +156,7 @@ export function userRoutes(app: FastifyInstance, deps: GraphDeps): void {
     const user = findUserOr404(d, caller.tenant, (req.params as { id: string }).id);
     const ch = readUserBody(req.body, caller.tenant, d.attributes.definitions(caller.tenant.id));
     if (ch.profile.displayName === null || ch.profile.displayName === '') throw badRequest("Invalid value specified for property 'displayName' of resource 'User'.");
-    checkIdentities(caller.tenant, ch.identities, user.id);
-    await apply(caller.tenant, user.id, ch);
+    write(caller.tenant, user.id, ch, await prepare(ch));
     return reply.code(204).send();
   });
 

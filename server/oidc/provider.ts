@@ -11,6 +11,9 @@ import { clientMetadata } from './clients.js';
 import { createAccessTokenCustomizer, createFindAccount, mappedClaimNames, pairwiseSubject } from './claims.js';
 import { ResourceResolver, grantedOn, resourceIndicator, appIdFromIndicator } from './resources.js';
 import { providerError, toAadError, type ProviderErrorLike } from './entra-errors.js';
+import { spaCodeWithoutPkce } from './spa-redemption.js';
+import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
+import { handler as authorizationCodeGrant, parameters as authorizationCodeParameters } from 'oidc-provider/lib/actions/grants/authorization_code.js';
 import { installEntraShape, mappingContext, state, type ErrorPageRenderer } from './entra-shape.js';
 
 export interface TenantProviderDeps {
@@ -147,8 +150,9 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     responseTypes: ['code', 'id_token', 'code id_token', 'id_token token', 'code id_token token', 'none'],
     subjectTypes: ['public', 'pairwise'],
     pairwiseIdentifier: async (_ctx, accountId, client) => pairwiseSubject(tenant.id, accountId, client.clientId),
-    // PKCE is required for cross-origin (SPA) redemption at the token endpoint, as Entra does
-    // (AADSTS9002325); the authorize endpoint takes it when offered.
+    // PKCE is required when a code issued to a SPA redirect URI is redeemed, as Entra does
+    // (AADSTS9002325, the authorization_code grant below); the authorize endpoint takes it when
+    // offered and never demands it (Entra issues the code and refuses the redemption).
     pkce: { required: () => false },
     // The token endpoint answers CORS for any origin; which origins may redeem is Entra's SPA rule
     // (AADSTS9002326), checked before oidc-provider sees the request.
@@ -166,9 +170,15 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
       // Entra: access tokens live a random 60–90 minutes.
       AccessToken: () => 3600 + Math.floor(Math.random() * 1800),
       ClientCredentials: () => 3599,
+      // Entra: "authorization codes are short lived, typically expiring after about 10 minutes"
+      // (Microsoft identity platform and OAuth 2.0 authorization code flow).
       AuthorizationCode: () => 600,
       IdToken: () => 3600,
-      Interaction: () => 3600,
+      // The sign-in page's state: Entra's interactive sign-in lives about an hour at most before it
+      // answers "flow token expired" (AADSTS50089); 30 minutes keeps a page left open over a break
+      // working, and with the sweep (emulator.ts) and the ceiling (adapter.ts) bounds what anonymous
+      // /authorize traffic can make us store.
+      Interaction: () => 30 * 60,
       Session: () => DAY,
       Grant: () => 90 * DAY,
       // Entra: refresh tokens of SPA redirect URIs have a fixed 24 h lifetime that rotation never
@@ -256,6 +266,17 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     if (message === 'sector_identifier_uri is mandatory property') return;
     invalidate.call(this, message, code);
   };
+
+  // The authorization_code grant as oidc-provider implements it, after Entra's PKCE rule for SPA
+  // redirect URIs (./spa-redemption.ts): checked before the code is looked up or consumed.
+  const helpers = Object.fromEntries(Object.entries(grantHelpers).map(([name, helper]) => [name, (helper as (...a: unknown[]) => unknown).bind(undefined, provider)]));
+  provider.registerGrantType('authorization_code', async function authorizationCode(ctx: KoaContextWithOIDC) {
+    const params = ctx.oidc.params as Record<string, string | undefined>;
+    const app = ctx.oidc.client ? findApp(ctx.oidc.client.clientId) : undefined;
+    const missing = app && params.redirect_uri ? spaCodeWithoutPkce(app, params.redirect_uri, params.code_verifier) : undefined;
+    if (missing) throw providerError(missing);
+    await authorizationCodeGrant(provider, helpers, ctx);
+  }, [...authorizationCodeParameters, 'resource'], ['resource']);
 
   installEntraShape(provider, { tenant, config, directory, renderErrorPage: deps.renderErrorPage, clock });
   return { tenant, issuer, provider, callback: provider.callback(), resources };

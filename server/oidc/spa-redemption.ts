@@ -13,15 +13,42 @@ import { AadError } from '../errors.js';
  */
 const LIMIT = 56 * 1024; // oidc-provider's own body limit
 
-export async function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > LIMIT) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The whole body, or undefined past the limit. Past the limit the rest is left unread (never
+ * destroyed mid-request, which would leave the keep-alive connection hanging): the caller answers
+ * with `Connection: close` (./mount.ts), so nothing else is read from that connection.
+ */
+export function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= LIMIT) {
+        chunks.push(chunk);
+        return;
+      }
+      done();
+      req.pause();
+      resolve(undefined);
+    };
+    const onEnd = () => {
+      done();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (e: Error) => {
+      done();
+      reject(e);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
 
 /** A stand-in request that yields `body` again, with the original's headers and socket. */
@@ -43,6 +70,18 @@ export function checkCrossOriginRedemption(body: Buffer, origin: string, findApp
   const app = clientId ? findApp(clientId) : undefined;
   if (!app || !redirectUri) return undefined; // oidc-provider answers these with 700016 / 900144
   if (redirectUriPlatform(app, redirectUri) !== 'spa') return new AadError(9002326, { origin });
-  if (!text(form.code_verifier)) return new AadError(9002325);
-  return undefined;
+  return spaCodeWithoutPkce(app, redirectUri, text(form.code_verifier));
+}
+
+/**
+ * Entra requires PKCE for every code issued to a Single-Page Application redirect URI ("required by
+ * the Microsoft identity platform for single page apps using the authorization code flow", Microsoft
+ * identity platform and OAuth 2.0 authorization code flow). The authorize endpoint still issues the
+ * code; its redemption without `code_verifier` fails with AADSTS9002325, whether or not the request
+ * carries `Origin` (apps that redeem a SPA code from a server or a mobile app get the same error).
+ * Web (confidential) and mobile/desktop (public client) redirect URIs may omit PKCE, as in Entra.
+ */
+export function spaCodeWithoutPkce(app: Application, redirectUri: string, codeVerifier: string | undefined): AadError | undefined {
+  if (redirectUriPlatform(app, redirectUri) !== 'spa' || codeVerifier) return undefined;
+  return new AadError(9002325);
 }

@@ -22,24 +22,43 @@ export interface SignInDeps {
 }
 
 export function createSignInService({ directory, hasher, clock }: SignInDeps) {
+  // Per-user queue of password checks. Smart lockout is check-then-verify-then-count; run in
+  // parallel, 100 guesses would all read "not locked" and all reach argon2 before any failure was
+  // counted. One check at a time per user keeps Entra's promise: once the threshold is reached, no
+  // further guess is verified until the lockout ends. (Different users still verify in parallel.)
+  const queues = new Map<string, Promise<unknown>>();
+  const oneAtATime = <T>(key: string, task: () => Promise<T>): Promise<T> => {
+    const previous = queues.get(key) ?? Promise.resolve();
+    const run = previous.then(task, task);
+    const tail = run.then(() => undefined, () => undefined);
+    queues.set(key, tail);
+    void tail.then(() => { if (queues.get(key) === tail) queues.delete(key); });
+    return run;
+  };
+
   return {
     async signInWithPassword(tenant: Tenant, email: string, password: string): Promise<User> {
-      const user = directory.users.findBySignInName(tenant.id, email);
-      assertAad(user, 50034, { tenant: tenant.defaultDomain });
-      const now = clock.nowMs();
-      if (user.lockoutUntil && user.lockoutUntil > now) throw new AadError(50053);
+      const found = directory.users.findBySignInName(tenant.id, email);
+      assertAad(found, 50034, { tenant: tenant.defaultDomain });
+      return oneAtATime(`${tenant.id}|${found.id}`, async () => {
+        // Read again inside the queue: the failures counted by the checks queued before this one.
+        const user = directory.users.findById(tenant.id, found.id);
+        assertAad(user, 50034, { tenant: tenant.defaultDomain });
+        const now = clock.nowMs();
+        if (user.lockoutUntil && user.lockoutUntil > now) throw new AadError(50053);
 
-      const ok = user.passwordHash ? await hasher.verify(user.passwordHash, password) : false;
-      if (!ok) {
-        recordFailure(user, password, now);
-        throw new AadError(50126);
-      }
-      // Entra reports a disabled account only to someone who knows its password.
-      assertAad(user.accountEnabled, 50057);
-      if (user.failedSignIns > 0 || user.lockoutUntil) {
-        directory.users.saveLockoutState(tenant.id, user.id, { failedSignIns: 0, lockoutUntil: null, recentBadPasswords: [] });
-      }
-      return user;
+        const ok = user.passwordHash ? await hasher.verify(user.passwordHash, password) : false;
+        if (!ok) {
+          recordFailure(user, password, now);
+          throw new AadError(50126);
+        }
+        // Entra reports a disabled account only to someone who knows its password.
+        assertAad(user.accountEnabled, 50057);
+        if (user.failedSignIns > 0 || user.lockoutUntil) {
+          directory.users.saveLockoutState(tenant.id, user.id, { failedSignIns: 0, lockoutUntil: null, recentBadPasswords: [] });
+        }
+        return user;
+      });
     },
   };
 
