@@ -28,6 +28,12 @@ export interface Config {
   logLevel: string;
   /** an smtp:// or smtps:// URL every mail is relayed to, besides the outbox; undefined = outbox only */
   smtp: string | undefined;
+  /**
+   * `--throttling on|off`: Entra's throttling (code resend limits, 429 for wrong-secret bursts and
+   * token request loops). Default on, except with `--argon2 test`, the test profile, where it would
+   * slow or break suites that sign the same user in many times.
+   */
+  throttling: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -45,6 +51,7 @@ export const FLAGS = {
   'admin-token': { type: 'string', env: 'CIAM_ADMIN_TOKEN' },
   'log-level': { type: 'string', env: 'CIAM_LOG_LEVEL' },
   smtp: { type: 'string', env: 'CIAM_SMTP' },
+  throttling: { type: 'string', env: 'CIAM_THROTTLING' },
   help: { type: 'boolean', env: '' },
 } as const;
 
@@ -65,7 +72,9 @@ export const USAGE = `Usage: npm start -- [options]   (each option also as an en
   --otp-code CODE     CIAM_OTP_CODE    make every emailed one-time code this 8-digit code (tests); random by default
   --log-level LEVEL   CIAM_LOG_LEVEL   ${LOG_LEVELS.join('|')} (default warn; info logs every request)
   --smtp URL          CIAM_SMTP        also relay every mail to this SMTP server (smtp://host:port); mail is
-                                       always kept in the mailbox at /_emulator/mail`;
+                                       always kept in the mailbox at /_emulator/mail
+  --throttling on|off CIAM_THROTTLING  Entra's throttling: code resend limits, 429 for wrong-secret bursts and token
+                                       request loops (default on; off with --argon2 test)`;
 
 function truthy(v: string): boolean {
   return ['1', 'true', 'yes', 'on'].includes(v.toLowerCase());
@@ -135,6 +144,10 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
   const logLevel = String(get('log-level') ?? 'warn').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not '${logLevel}'`);
 
+  const throttlingText = get('throttling') as string | undefined;
+  if (throttlingText !== undefined && !/^(on|off|true|false|1|0)$/i.test(throttlingText)) throw new ConfigError(`--throttling must be 'on' or 'off', not '${throttlingText}'`);
+  const throttling = throttlingText === undefined ? argon2 !== 'test' : /^(on|true|1)$/i.test(throttlingText);
+
   // With an in-memory database the certificates still need a stable home, or every run would mint a
   // new CA that nobody trusts; they go to the default data folder.
   const certsDir = resolve(cwd, String(get('certs') ?? (data === ':memory:' ? '.ciam-emulator/certs' : `${data}/certs`)));
@@ -146,6 +159,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv, cwd = process
     adminToken: (get('admin-token') as string | undefined) || undefined,
     logLevel,
     smtp,
+    throttling,
     help: Boolean(values.help),
   });
 }

@@ -45,6 +45,9 @@ export const AADSTS = {
   70000: { error: 'invalid_grant', status: 400, message: (p) => `The request was denied because one or more grants are invalid. ${p.detail ?? ''}`.trim() },
   70008: { error: 'invalid_grant', status: 400, message: () => 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.' },
   54005: { error: 'invalid_grant', status: 400, message: () => 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.' },
+  // Entra's throttling (learn.microsoft.com "Looping clients will be interrupted", reference-error-codes
+  // LoopDetected): the wording is the one Entra answers with; `detail` says which emulated rule fired.
+  50196: { error: 'invalid_grant', status: 400, message: (p) => `The server terminated an operation because it encountered a client request loop. Please contact your app vendor. ${p.detail ?? ''}`.trim() },
   501481: { error: 'invalid_grant', status: 400, message: () => 'The Code_Verifier does not match the code_challenge supplied in the authorization request.' },
   700082: { error: 'invalid_grant', status: 400, message: () => 'The refresh token has expired due to inactivity. The token was issued and was inactive for the maximum allowed lifetime.' },
   700084: { error: 'invalid_grant', status: 400, message: (p) => `The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on ${p.issuedOn ?? ''}.` },

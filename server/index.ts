@@ -29,6 +29,12 @@ export interface StartOptions {
   /** every emailed one-time code is this one */
   otpCode?: string;
   argon2?: 'test' | 'owasp';
+  /**
+   * Entra's throttling: code resend limits, 429 for wrong-secret bursts and token request loops
+   * (default off here, whatever the argon2 profile: a test suite signs the same users in many times;
+   * turn it on to test a client's back-off)
+   */
+  throttling?: boolean;
   /** log to stdout at this level (default: silent) */
   logLevel?: string;
 }
@@ -62,7 +68,8 @@ export interface RunningEmulator {
   faults: { add(rule: FaultInput): FaultRule; clear(): void; list(): FaultRule[] };
   /** a cookie that signs this user in at the next /authorize (set it on the emulator's origin) */
   loginAs(who: { email: string } | { userId: string }, tenant?: string): { name: string; value: string; domain: string; path: string };
-  snapshot(tenant?: string): Snapshot;
+  /** the tenant as JSON; private keys and plaintext secrets only with `{ includeSecrets: true }` */
+  snapshot(tenant?: string, options?: { includeSecrets?: boolean }): Snapshot;
   restore(snapshot: Snapshot): Promise<void>;
   /** the running emulator's internals, for what the functions above do not cover */
   emulator: Emulator;
@@ -73,7 +80,8 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
   const port = options.port ?? await freePort();
   const args = ['--data', ':memory:', '--port', String(port), '--argon2', options.argon2 ?? 'test',
     ...(options.fixtures ? ['--fixtures', options.fixtures] : []), ...(options.certs ? ['--certs', options.certs] : []),
-    ...(options.http ? ['--http'] : []), ...(options.otpCode ? ['--otp-code', options.otpCode] : [])];
+    ...(options.http ? ['--http'] : []), ...(options.otpCode ? ['--otp-code', options.otpCode] : []),
+    '--throttling', options.throttling ? 'on' : 'off'];
   const config = loadConfig(args, {});
   const clock = new TravellingClock();
   const emulator = await createEmulator(config, {
@@ -128,7 +136,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
       if (!user) throw new Error(`ciam-emulator: no such user ${JSON.stringify(who)}`);
       return { name: LOGIN_AS_COOKIE, value: emulator.toolkit.tickets.issue(id, user.id).ticket, domain: new URL(config.publicUrl).hostname, path: '/' };
     },
-    snapshot: (tenant) => exportSnapshot(stateDeps, tenantId(tenant)),
+    snapshot: (tenant, options) => exportSnapshot(stateDeps, tenantId(tenant), options),
     restore: async (snapshot) => { await importSnapshot(stateDeps, tenantId(snapshot.tenantId), snapshot); },
     emulator,
   };

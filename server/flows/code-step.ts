@@ -25,8 +25,9 @@ export interface CodeStepFlow {
 
 /**
  * The "enter the code we emailed" step every self-service flow shares: GET shows it, POST checks
- * the code, POST …/resend sends a new one (the old one stops working). A wrong, expired or spent
- * code shows the page again with the reason under the field.
+ * the code, POST …/resend sends a new one (the old one stops working; the wrong attempts stay
+ * counted). A wrong, expired or spent code, or one resend too many, shows the page again with the
+ * reason under the field.
  */
 export function codeStepRoutes(app: FastifyInstance, deps: PageDeps, f: CodeStepFlow): void {
   const post = { preHandler: app.csrfProtection };
@@ -54,7 +55,14 @@ export function codeStepRoutes(app: FastifyInstance, deps: PageDeps, f: CodeStep
 
   app.post<StepRoute>(`/:tenant/interaction/:uid/${f.flow}/resend`, post, async function resendCode(req, reply) {
     const ctx = await stepContext(deps, req, reply);
-    const tx = await f.sendCode(ctx, load(req, ctx));
-    return page(reply, ctx, tx, { info: ctx.s('Info_CodeResent', { email: tx.email }) });
+    const tx = load(req, ctx);
+    try {
+      const sent = await f.sendCode(ctx, tx);
+      return page(reply, ctx, sent, { info: ctx.s('Info_CodeResent', { email: sent.email }) });
+    } catch (e) {
+      // Too many codes for this address (AADSTS50196): the page stays, saying so under the field.
+      if (e instanceof AadError && e.code === 50196) return page(reply, ctx, tx, { error: e });
+      throw e;
+    }
   });
 }

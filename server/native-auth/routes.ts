@@ -39,7 +39,8 @@ export function nativeAuthRoutes(app: FastifyInstance, deps: NativeRoutesDeps): 
       const form = formOf(req);
       try {
         const { tenant, app: client } = callerOf(registry, directory, (req.params as { tenant: string }).tenant, form);
-        return await handler({ req, reply, form, tenant, app: client });
+        // The continuation token is taken before the step awaits anything: single use under concurrency.
+        return await store.atomically(() => handler({ req, reply, form, tenant, app: client }));
       } catch (e) {
         throw nativeError(e);
       }
@@ -51,6 +52,9 @@ export function nativeAuthRoutes(app: FastifyInstance, deps: NativeRoutesDeps): 
     continuation_token: token, challenge_type: 'oob', binding_method: 'prompt', challenge_channel: 'email',
     challenge_target_label: maskEmail(email), code_length: CODE_LENGTH, ...(interval ? { interval: RESEND_INTERVAL } : {}),
   });
+  /** The email-code transaction of a resend (the continuation is at `resendStep`), or a new one. */
+  const codeTransaction = (c: Ctx, cont: Continuation, resendStep: string, email: string) =>
+    (cont.step === resendStep && cont.txId ? flows.emailCode.transaction(c.tenant, cont.txId) : flows.emailCode.start(c.tenant, c.app.appId, email));
   /** The list sent to a challenge endpoint, or the one sent at start. */
   const typesAt = (c: Ctx, cont: Continuation) => (c.form.challenge_type ? challengeTypes(c.form.challenge_type) : cont.data.challengeTypes ?? ['redirect']);
 
@@ -137,8 +141,9 @@ export function nativeAuthRoutes(app: FastifyInstance, deps: NativeRoutesDeps): 
       return ok(c.req, c.reply, { challenge_type: 'password', continuation_token: issue(c, cont, 'password') });
     }
     if (!types.includes('oob')) return ok(c.req, c.reply, REDIRECT());
-    // Each challenge is a fresh email-code transaction: a resend makes the previous code useless.
-    const tx = await flows.emailCode.sendCode(c.tenant, flows.emailCode.start(c.tenant, c.app.appId, cont.email));
+    // A resend reuses the transaction: the new code makes the previous one useless, and the wrong
+    // attempts already made stay counted.
+    const tx = await flows.emailCode.sendCode(c.tenant, codeTransaction(c, cont, 'verifyCode', cont.email));
     store.spend(c.tenant.id, cont.token);
     return ok(c.req, c.reply, oobResponse(issue(c, { ...cont, txId: tx.id }, 'verifyCode'), tx.email, false));
   });
@@ -162,7 +167,7 @@ export function nativeAuthRoutes(app: FastifyInstance, deps: NativeRoutesDeps): 
     const method = mfa.find(c.tenant.id, cont.userId!);
     if (!method || method.id !== c.form.id) throw new AadError(55200);
     if (!typesAt(c, cont).includes('oob')) return ok(c.req, c.reply, REDIRECT());
-    const tx = await flows.emailCode.sendCode(c.tenant, flows.emailCode.start(c.tenant, c.app.appId, method.email));
+    const tx = await flows.emailCode.sendCode(c.tenant, codeTransaction(c, cont, 'mfaVerify', method.email));
     store.spend(c.tenant.id, cont.token);
     return ok(c.req, c.reply, oobResponse(issue(c, { ...cont, txId: tx.id }, 'mfaVerify'), method.email, false));
   }

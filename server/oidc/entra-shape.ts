@@ -130,7 +130,7 @@ export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'd
   const body = (oidc?.body ?? {}) as Record<string, unknown>;
   const query = ctx.query as Record<string, unknown>;
   const basic = /^Basic (.+)$/i.exec(ctx.get('authorization'))?.[1];
-  const basicId = basic ? decodeURIComponent(Buffer.from(basic, 'base64').toString('utf8').split(':')[0] ?? '') : undefined;
+  const basicId = basic ? safeDecode(Buffer.from(basic, 'base64').toString('utf8').split(':')[0] ?? '') : undefined;
   const pick = (k: string) => [params[k], body[k], query[k]].find((v) => typeof v === 'string') as string | undefined;
   const clientId = oidc?.client?.clientId ?? pick('client_id') ?? basicId;
   const app = clientId ? deps.directory.applications.findByAppId(deps.tenant.id, clientId) : undefined;
@@ -145,6 +145,15 @@ export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'd
     responseType: pick('response_type'),
     spa: Boolean(app && !app.isConfidential && app.spaRedirectUris.length > 0),
   };
+}
+
+/** A Basic header's client id; undefined when its percent-encoding is broken (oidc-provider answers invalid_request). */
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

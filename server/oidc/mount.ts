@@ -9,6 +9,8 @@ import type { Directory } from '../directory/index.js';
 import { redirectUriPlatform } from '../directory/applications.js';
 import { sleep, type FaultEndpoint, type FaultRegistry, type FaultRule } from '../emulator/faults.js';
 import type { TenantOidc } from './provider.js';
+import { TokenThrottle, tokenRequestFacts } from './throttling.js';
+import type { EventEmitter } from 'node:events';
 
 /**
  * Routes `/{tenant}/<protocol path>` to that tenant's oidc-provider, mounted at the tenant's GUID
@@ -37,10 +39,14 @@ const FAULT_ENDPOINT: Record<string, FaultEndpoint> = {
 
 export function createOidcMount({ config, clock, registry, directory, faults }: MountDeps) {
   const publicUrl = new URL(config.publicUrl);
+  // Entra's throttling (`--throttling on`): token requests are counted before oidc-provider sees them.
+  const throttle = config.throttling ? new TokenThrottle(clock) : undefined;
+  const watched = new WeakSet<object>();
 
-  const sendError = (req: IncomingMessage, res: ServerResponse, aad: AadError, status = aad.status) => {
+  const sendError = (req: IncomingMessage, res: ServerResponse, aad: AadError, status = aad.status, headers: Record<string, string> = {}) => {
     const ids = requestIds(req);
     res.statusCode = status;
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.setHeader('cache-control', 'no-store');
     res.setHeader('x-ms-request-id', ids.traceId);
@@ -49,8 +55,31 @@ export function createOidcMount({ config, clock, registry, directory, faults }: 
     if (req.headers.origin) {
       res.setHeader('access-control-allow-origin', req.headers.origin);
       res.setHeader('vary', 'Origin');
+      if (headers['retry-after']) res.setHeader('access-control-expose-headers', 'Retry-After');
     }
     res.end(JSON.stringify(toOAuthBody(aad, { ...ids, now: clock.now() }, config.publicUrl)));
+  };
+
+  /**
+   * A body past the limit is left unread, so the connection cannot carry another request: the
+   * answer says `Connection: close` and the socket closes once it is sent (no keep-alive stall).
+   */
+  const sendTooLarge = (req: IncomingMessage, res: ServerResponse) => {
+    res.shouldKeepAlive = false;
+    res.on('finish', () => {
+      if (!req.socket.destroyed) req.socket.destroySoon();
+    });
+    sendError(req, res, new AadError(9002313, { detail: 'The request body is too large.' }), undefined, { connection: 'close' });
+  };
+
+  /** Wrong client secrets count towards the app's throttle (oidc-provider reports them as grant errors). */
+  const watchSecrets = (oidc: TenantOidc, t: TokenThrottle) => {
+    if (watched.has(oidc.provider)) return;
+    watched.add(oidc.provider);
+    (oidc.provider as unknown as EventEmitter).on('grant.error', (ctx: { oidc?: { client?: { clientId: string } } }, err: { error_detail?: string }) => {
+      const clientId = ctx.oidc?.client?.clientId;
+      if (err?.error_detail === 'invalid secret provided' && clientId) t.secretRejected(oidc.tenant.id, clientId);
+    });
   };
 
   function oidcMount(req: IncomingMessage, res: ServerResponse, next: () => void): void {
@@ -104,7 +133,7 @@ export function createOidcMount({ config, clock, registry, directory, faults }: 
       // MSAL sends client_id in the form body: read it, then hand the same body on.
       const body = await readBody(req);
       if (!body) {
-        sendError(req, res, new AadError(9002313, { detail: 'The request body is too large.' }));
+        sendTooLarge(req, res);
         return undefined;
       }
       clientId = new URLSearchParams(body.toString('utf8')).get('client_id') ?? undefined;
@@ -140,21 +169,32 @@ export function createOidcMount({ config, clock, registry, directory, faults }: 
     return true;
   }
 
+  /**
+   * Token requests whose body must be seen first (cross-origin ones, and all of them with throttling
+   * on) are read here, checked, and replayed to oidc-provider; the rest go straight to it.
+   */
   function continueWith(req: IncomingMessage, res: ServerResponse, rest: string, oidc: TenantOidc): void {
-    if (rest === '/oauth2/v2.0/token' && req.method === 'POST' && typeof req.headers.origin === 'string') {
-      const origin = req.headers.origin;
-      readBody(req).then((body) => {
-        if (!body) return sendError(req, res, new AadError(9002313, { detail: 'The request body is too large.' }));
-        const failure = checkCrossOriginRedemption(body, origin, (id) => directory.applications.findByAppId(oidc.tenant.id, id));
-        if (failure) return sendError(req, res, failure);
-        return oidc.callback(replay(req, body), res);
-      }).catch((e: unknown) => {
-        process.emitWarning(`ciam-emulator: cross-origin token request failed: ${String(e)}`);
-        if (!res.headersSent) sendError(req, res, new AadError(9990500));
-      });
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+    if (rest !== '/oauth2/v2.0/token' || req.method !== 'POST' || (origin === undefined && !throttle)) {
+      oidc.callback(req, res);
       return;
     }
-    oidc.callback(req, res);
+    readBody(req).then((body) => {
+      if (!body) return sendTooLarge(req, res);
+      if (throttle) {
+        watchSecrets(oidc, throttle);
+        const refused = throttle.check(tokenRequestFacts(oidc.tenant.id, req.socket.remoteAddress ?? '', body, req.headers.authorization));
+        if (refused) return sendError(req, res, refused.aad, refused.status, { 'retry-after': String(refused.retryAfter) });
+      }
+      if (origin !== undefined) {
+        const failure = checkCrossOriginRedemption(body, origin, (id) => directory.applications.findByAppId(oidc.tenant.id, id));
+        if (failure) return sendError(req, res, failure);
+      }
+      return oidc.callback(replay(req, body), res);
+    }).catch((e: unknown) => {
+      process.emitWarning(`ciam-emulator: token request failed: ${String(e)}`);
+      if (!res.headersSent) sendError(req, res, new AadError(9990500));
+    });
   }
 
   return oidcMount;
