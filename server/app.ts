@@ -15,12 +15,15 @@ import { createPasswordHasher, type PasswordHasher } from './directory/passwords
 import { createViews, VIEWS_DIR } from './http/views.js';
 import { createPageRenderer } from './http/pages.js';
 import { controlPlaneErrorHandler, oauthErrorHandler, pageErrorHandler } from './http/error-handlers.js';
+import { clientErrorHandler } from './http/client-errors.js';
+import { frameworkErrorDispatcher, type SurfaceHandlers } from './http/framework-errors.js';
+import { graphErrorHandler } from './graph/errors.js';
 import { TenantRegistry } from './oidc/registry.js';
 import { createOidcMount } from './oidc/mount.js';
 import { errorLookupRoute, oauthRoutes } from './oidc/routes.js';
 import { createUserFlows } from './flows/index.js';
 import { createNativeAuth, nativeAuthCorsMount } from './native-auth/index.js';
-import { DEFAULT_CODE_SETTINGS } from './flows/codes.js';
+import { DEFAULT_CODE_SETTINGS, DEFAULT_SEND_LIMIT } from './flows/codes.js';
 import { emulatorRoutes } from './emulator/routes.js';
 import { mailRoutes } from './emulator/mail-routes.js';
 import { graphRoutes } from './graph/routes.js';
@@ -28,6 +31,11 @@ import { controlRoutes } from './emulator/control-routes.js';
 import { FaultRegistry } from './emulator/faults.js';
 import { LoginTickets } from './emulator/login-as.js';
 import { SignInLog } from './emulator/sign-in-log.js';
+import { ControlSessions } from './emulator/control-sessions.js';
+import { sessionRoutes } from './emulator/session-routes.js';
+import { trustedCallerGuard } from './http/trusted-caller.js';
+import { applySecurityHeaders } from './http/security-headers.js';
+import { faviconRoute } from './http/favicon.js';
 import type { Mailer } from './mail/index.js';
 import { AadError } from './errors.js';
 import type { TlsMaterial } from './tls/certificates.js';
@@ -58,6 +66,8 @@ export interface App {
   flows: ReturnType<typeof createUserFlows>['services'];
   /** the test-suite toolkit behind the control plane */
   toolkit: { faults: FaultRegistry; tickets: LoginTickets; signIns: SignInLog };
+  /** browser sessions for the control plane and mailbox when an admin token is set (the banner's link) */
+  controlSessions: ControlSessions;
 }
 
 /**
@@ -83,13 +93,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const hasher = deps.hasher ?? createPasswordHasher(config.argon2);
   const oidcMount = createOidcMount({ config, clock, registry, directory, faults: toolkit.faults });
   const tls = deps.tls;
+  let surfaces: SurfaceHandlers | undefined;
   const app = Fastify({
     logger: deps.log,
     trustProxy: false,
     bodyLimit: 64 * 1024,
+    clientErrorHandler,
+    frameworkErrors: frameworkErrorDispatcher(() => surfaces),
     serverFactory: (fastifyHandler) => {
-      // The native auth CORS mount (/_emulator/cors/{tenant}/…) rewrites to /{tenant}/… first (server/native-auth/cors.ts).
-      const listener = (req: IncomingMessage, res: ServerResponse) => nativeAuthCorsMount(req, res, () => oidcMount(req, res, () => fastifyHandler(req, res)));
+      // The native auth CORS mount (/_emulator/cors/{tenant}/{native endpoint}) rewrites to /{tenant}/… first, and
+      // answers 404 for anything else under it (server/native-auth/cors.ts).
+      const corsMount = nativeAuthCorsMount({ clock, publicUrl: config.publicUrl });
+      const listener = (req: IncomingMessage, res: ServerResponse) => {
+        // Entra's security headers on every response, whichever part answers (server/http/security-headers.ts).
+        applySecurityHeaders(req, res);
+        corsMount(req, res, () => oidcMount(req, res, () => fastifyHandler(req, res)));
+      };
       return tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, listener) : createHttpServer(listener);
     },
   }) as unknown as FastifyInstance;
@@ -105,14 +124,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const secure = config.publicUrl.startsWith('https:');
   await app.register(csrf, { cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure, signed: false } });
   await app.register(fastifyStatic, { root: join(VIEWS_DIR, 'static'), prefix: '/_emulator/static/', decorateReply: false, maxAge: '1h' });
+  faviconRoute(app);
 
   const userFlows = createUserFlows({
     db, directory, registry, views, mailer: deps.mailer, clock, random: deps.random, hasher, toolkit,
-    codes: { ...DEFAULT_CODE_SETTINGS, fixedCode: config.otpCode },
+    codes: { ...DEFAULT_CODE_SETTINGS, fixedCode: config.otpCode, sendLimit: config.throttling ? DEFAULT_SEND_LIMIT : undefined },
   });
   // Native authentication API (issue 7): endpoints in the OAuth scope below, grants in each tenant's provider.
   const nativeAuth = createNativeAuth({ db, clock, random: deps.random, directory, registry, flows: userFlows.services });
   const errorDeps = { clock, publicUrl: config.publicUrl, registry, renderPage };
+  surfaces = { oauth: oauthErrorHandler(errorDeps), page: pageErrorHandler(errorDeps), graph: graphErrorHandler({ clock }), control: controlPlaneErrorHandler() };
   await app.register(async (pages) => {
     pages.setErrorHandler(pageErrorHandler(errorDeps));
     userFlows.routes(pages);
@@ -130,8 +151,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(async (graph) => {
     graphRoutes(graph, { directory, registry, db, clock, random: deps.random, hasher, publicUrl: config.publicUrl });
   }, { prefix: '' });
+  const controlSessions = new ControlSessions(clock, deps.random);
   await app.register(async (control) => {
     control.setErrorHandler(controlPlaneErrorHandler());
+    // Only trusted callers reach the control plane and the mailbox: no other site's page, no
+    // DNS-rebound host, and the admin token when one is set (server/http/trusted-caller.ts).
+    control.addHook('onRequest', trustedCallerGuard({ publicUrl: config.publicUrl, adminToken: config.adminToken, sessions: controlSessions }));
+    sessionRoutes(control, { publicUrl: config.publicUrl, sessions: controlSessions });
     emulatorRoutes(control, { registry, caPem: deps.tls?.caPem, version: deps.version ?? '0.0.0' });
     mailRoutes(control, { outbox: deps.mailer.outbox, views });
     control.get('/_emulator/v1/openapi.json', async function getOpenApiDocument() {
@@ -140,5 +166,5 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     controlRoutes(control, { config, db, directory, registry, clock, random: deps.random, hasher: deps.fixtureHasher ?? hasher, ...toolkit });
   });
 
-  return { app, directory, registry, mailer: deps.mailer, flows: userFlows.services, toolkit };
+  return { app, directory, registry, mailer: deps.mailer, flows: userFlows.services, toolkit, controlSessions };
 }

@@ -49,6 +49,19 @@ export const cryptoRandom: Random = {
 };
 
 const realDateNow = Date.now.bind(Date);
+
+/**
+ * Where the travelling clock may go: the Unix epoch to the end of year 9999 (the last instant an
+ * ISO 8601 date-time with a 4-digit year, a JWT NumericDate and SQLite's date functions all hold).
+ */
+export const CLOCK_RANGE = { min: new Date('1970-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z') } as const;
+
+export class ClockRangeError extends RangeError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClockRangeError';
+  }
+}
 let shiftedClock: TravellingClock | undefined;
 
 /**
@@ -73,9 +86,11 @@ export class TravellingClock implements Clock {
   nowSeconds(): number {
     return Math.floor(this.nowMs() / 1000);
   }
+  /** @throws ClockRangeError when the clock would leave CLOCK_RANGE (the clock is then unchanged) */
   advance(ms: number): void {
     this.#shift(this.#offsetMs + ms);
   }
+  /** @throws ClockRangeError when `to` is outside CLOCK_RANGE (the clock is then unchanged) */
   set(to: Date): void {
     this.#shift(to.getTime() - realDateNow());
   }
@@ -84,6 +99,12 @@ export class TravellingClock implements Clock {
   }
 
   #shift(offsetMs: number): void {
+    // Checked before anything moves: an offset that left the Date range once made every later
+    // `now().toISOString()` throw until the clock was reset.
+    const target = realDateNow() + offsetMs;
+    if (!Number.isSafeInteger(offsetMs) || !(target >= CLOCK_RANGE.min.getTime() && target <= CLOCK_RANGE.max.getTime())) {
+      throw new ClockRangeError(`the clock can move between ${CLOCK_RANGE.min.toISOString()} and ${CLOCK_RANGE.max.toISOString()} only`);
+    }
     if (shiftedClock && shiftedClock !== this && shiftedClock.offsetMs !== 0) {
       throw new Error('another emulator in this process has moved the clock; reset it first');
     }

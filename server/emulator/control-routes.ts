@@ -1,8 +1,9 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
-import { TravellingClock, parseDuration, type Clock } from '../clock.js';
+import { ClockRangeError, TravellingClock, parseDuration, type Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { FixtureError, parseFixtureSet } from '../fixtures/load.js';
+import { integerParameter } from '../http/query.js';
 import type { TenantRegistry } from '../oidc/registry.js';
 import { FAULT_ENDPOINTS, FaultError, type FaultRegistry } from './faults.js';
 import { LOGIN_AS_COOKIE, type LoginTickets } from './login-as.js';
@@ -11,8 +12,7 @@ import { TenantStateError, createTenant, exportSnapshot, importSnapshot, resetTe
 
 /**
  * The control plane test suites use (`/_emulator/v1/…`): reset, snapshots, more tenants, time
- * travel, faults, login-as and sign-in events. It answers loopback callers only, unless an admin
- * token is configured (then the token is required from everyone).
+ * travel, faults, login-as and sign-in events. Only trusted callers reach it (server/http/trusted-caller.ts).
  */
 export interface ControlDeps extends TenantStateDeps {
   config: Config;
@@ -23,6 +23,8 @@ export interface ControlDeps extends TenantStateDeps {
 }
 
 const TenantParams = Type.Object({ tenant: Type.String({ maxLength: 256 }) });
+// Private keys and plaintext fixture secrets only when asked for (server/emulator/snapshot-secrets.ts).
+const SnapshotQuery = Type.Object({ includeSecrets: Type.Optional(Type.Boolean({ description: 'include private signing keys, cookie keys and plaintext fixture secrets' })) });
 const ClockBody = Type.Object({
   advance: Type.Optional(Type.String({ maxLength: 40, description: 'an ISO 8601 duration (PT11M) or milliseconds as a string' })),
   set: Type.Optional(Type.String({ format: 'date-time' })),
@@ -42,23 +44,20 @@ const LoginAsBody = Type.Object({
   userId: Type.Optional(Type.String({ maxLength: 64 })),
   email: Type.Optional(Type.String({ maxLength: 256 })),
 }, { additionalProperties: false });
-const Top = Type.Object({ top: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) });
-
-const isLoopback = (address: string | undefined) => !!address && (/^127\./.test(address) || address === '::1' || address.startsWith('::ffff:127.'));
+// `next` given twice arrives as an array: the schema answers 400 "querystring/next must be string".
+const LoginAsQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 16_384, description: 'the authorize URL to continue to' })) });
+/** `next` as an absolute URL's href, or undefined when it is missing, not a URL, or carries control characters. */
+function redirectTarget(next: string | undefined): string | undefined {
+  if (!next || /[\u0000-\u001f\u007f]/.test(next) || !URL.canParse(next)) return undefined;
+  return new URL(next).href;
+}
+const TOP = { fallback: 50, minimum: 1, maximum: 1000 };
+const Top = Type.Object({ top: Type.Optional(Type.Integer({ minimum: TOP.minimum, maximum: TOP.maximum })) });
 
 export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
   const { config, registry, faults, tickets, signIns } = deps;
 
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
-    if (config.adminToken) {
-      if (req.headers.authorization !== `Bearer ${config.adminToken}`) {
-        return reply.code(401).send({ error: { code: 'Unauthorized', message: 'The control plane needs Authorization: Bearer <the --admin-token value>.' } });
-      }
-    } else if (!isLoopback(req.socket.remoteAddress)) {
-      return reply.code(403).send({ error: { code: 'Forbidden', message: 'The control plane answers loopback callers only; start the emulator with --admin-token to allow others.' } });
-    }
-    return undefined;
-  });
+  // Who may call: server/http/trusted-caller.ts, a hook on the whole control-plane scope (server/app.ts).
 
   const tenantOf = (alias: string) => {
     const oidc = registry.resolve(alias);
@@ -74,8 +73,9 @@ export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
     return { tenantId: tenant.id, resetInMs: Math.round((performance.now() - started) * 10) / 10 };
   });
 
-  app.get<{ Params: Static<typeof TenantParams> }>('/_emulator/v1/tenants/:tenant/snapshot', { schema: { params: TenantParams } }, async function getSnapshot(req) {
-    return exportSnapshot(deps, tenantOf(req.params.tenant).id);
+  app.get<{ Params: Static<typeof TenantParams>; Querystring: Static<typeof SnapshotQuery> }>('/_emulator/v1/tenants/:tenant/snapshot',
+    { schema: { params: TenantParams, querystring: SnapshotQuery } }, async function getSnapshot(req) {
+      return exportSnapshot(deps, tenantOf(req.params.tenant).id, { includeSecrets: req.query.includeSecrets === true });
   });
 
   app.put<{ Params: Static<typeof TenantParams> }>('/_emulator/v1/tenants/:tenant/snapshot', { schema: { params: TenantParams }, bodyLimit: 50 * 1024 * 1024 }, async function putSnapshot(req) {
@@ -108,12 +108,18 @@ export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
     if ([b.advance, b.set, b.reset].filter((v) => v !== undefined).length !== 1) {
       return reply.code(400).send({ error: { code: 'BadRequest', message: 'give exactly one of advance (PT11M), set (an ISO date-time) or reset (true)' } });
     }
-    if (b.advance !== undefined) {
-      const ms = /^\d+$/.test(b.advance) ? Number(b.advance) : parseDuration(b.advance);
-      if (ms === undefined) return reply.code(400).send({ error: { code: 'BadRequest', message: `'${b.advance}' is not an ISO 8601 duration such as PT11M or P1DT2H` } });
-      clock.advance(ms);
-    } else if (b.set !== undefined) clock.set(new Date(b.set));
-    else if (b.reset) clock.reset();
+    try {
+      if (b.advance !== undefined) {
+        const ms = /^\d+$/.test(b.advance) ? Number(b.advance) : parseDuration(b.advance);
+        if (ms === undefined) return reply.code(400).send({ error: { code: 'BadRequest', message: `'${b.advance}' is not an ISO 8601 duration such as PT11M or P1DT2H` } });
+        clock.advance(ms);
+      } else if (b.set !== undefined) clock.set(new Date(b.set));
+      else if (b.reset) clock.reset();
+    } catch (e) {
+      // A move past year 9999 (or before 1970) is refused and leaves the clock where it was.
+      if (e instanceof ClockRangeError) return reply.code(400).send({ error: { code: 'BadRequest', message: e.message } });
+      throw e;
+    }
     return { now: clock.now().toISOString(), offsetMs: clock.offsetMs, adjustable: true };
   });
 
@@ -153,17 +159,20 @@ export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
       };
     });
 
-  app.get<{ Params: { ticket: string }; Querystring: { next?: string } }>('/_emulator/v1/login-as/:ticket', async function startLoginAs(req, reply) {
-    const next = req.query.next ?? '';
-    if (!/^[\w-]{16,64}$/.test(req.params.ticket)) return reply.code(400).send({ error: { code: 'BadRequest', message: 'not a login-as ticket' } });
-    if (!next.startsWith(`${config.publicUrl}/`)) return reply.code(400).send({ error: { code: 'BadRequest', message: `next must be an authorize URL of this emulator (${config.publicUrl}/…)` } });
-    const secure = config.publicUrl.startsWith('https:');
-    reply.header('set-cookie', `${LOGIN_AS_COOKIE}=${req.params.ticket}; Path=/; HttpOnly; ${secure ? 'Secure; SameSite=None' : 'SameSite=Lax'}`);
-    return reply.redirect(next, 302);
-  });
+  app.get<{ Params: { ticket: string }; Querystring: Static<typeof LoginAsQuery> }>('/_emulator/v1/login-as/:ticket',
+    { schema: { querystring: LoginAsQuery } }, async function startLoginAs(req, reply) {
+      if (!/^[\w-]{16,64}$/.test(req.params.ticket)) return reply.code(400).send({ error: { code: 'BadRequest', message: 'not a login-as ticket' } });
+      // Redirect to the URL's own serialisation (ASCII, percent-encoded): a raw control character or
+      // non-Latin-1 text in `next` cannot go into a Location header (it used to answer 500).
+      const next = redirectTarget(req.query.next);
+      if (!next?.startsWith(`${config.publicUrl}/`)) return reply.code(400).send({ error: { code: 'BadRequest', message: `next must be an authorize URL of this emulator (${config.publicUrl}/…)` } });
+      const secure = config.publicUrl.startsWith('https:');
+      reply.header('set-cookie', `${LOGIN_AS_COOKIE}=${req.params.ticket}; Path=/; HttpOnly; ${secure ? 'Secure; SameSite=None' : 'SameSite=Lax'}`);
+      return reply.redirect(next, 302);
+    });
 
   app.get<{ Params: Static<typeof TenantParams>; Querystring: Static<typeof Top> }>('/_emulator/v1/tenants/:tenant/sign-ins',
     { schema: { params: TenantParams, querystring: Top } }, async function listSignIns(req) {
-      return { value: signIns.list(tenantOf(req.params.tenant).id, req.query.top ?? 50) };
+      return { value: signIns.list(tenantOf(req.params.tenant).id, integerParameter(req.query.top, 'top', TOP)) };
     });
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import Type, { type Static } from 'typebox';
+import { integerParameter } from '../http/query.js';
 import type { Views } from '../http/views.js';
 import type { MailOutbox, StoredMail } from '../mail/outbox.js';
 
@@ -9,9 +10,10 @@ export interface MailRouteDeps {
 }
 
 const Address = Type.String({ minLength: 3, maxLength: 320 });
+const TOP = { fallback: 50, minimum: 1, maximum: 100 };
 const ListQuery = Type.Object({
   to: Type.Optional(Address),
-  top: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+  top: Type.Optional(Type.Integer({ minimum: TOP.minimum, maximum: TOP.maximum })),
 });
 const DeleteQuery = Type.Object({ to: Type.Optional(Address) });
 const IdParams = Type.Object({ id: Type.String({ pattern: '^[\\w-]{1,64}$' }) });
@@ -40,7 +42,7 @@ const notFound = (id: string) => ({ error: { code: 'NotFound', message: `There i
  */
 export function mailRoutes(app: FastifyInstance, { outbox, views }: MailRouteDeps): void {
   app.get<{ Querystring: Static<typeof ListQuery> }>('/_emulator/v1/mail', { schema: { querystring: ListQuery } }, async function listMail(req) {
-    return { value: outbox.list({ to: req.query.to, top: req.query.top ?? 50 }).map(toJson) };
+    return { value: outbox.list({ to: req.query.to, top: integerParameter(req.query.top, 'top', TOP) }).map(toJson) };
   });
 
   app.get<{ Params: Static<typeof IdParams> }>('/_emulator/v1/mail/:id', { schema: { params: IdParams } }, async function getMail(req, reply) {

@@ -11,6 +11,9 @@ import { groupRoutes } from './groups.js';
 import { applicationRoutes } from './applications.js';
 import { identityRoutes } from './identity.js';
 
+/** The Graph roots this emulator serves under /v1.0, used to recognise Graph calls with a bad version segment. */
+const GRAPH_ROOTS = ['users', 'groups', 'applications', 'servicePrincipals', 'me', 'directory', 'identity'];
+
 export interface GraphDeps {
   directory: Directory;
   registry: TenantRegistry;
@@ -34,7 +37,10 @@ export function graphRoutes(app: FastifyInstance, deps: Omit<GraphDeps, 'graphBa
   app.addHook('onRequest', async (req, reply) => {
     const { requestId, clientRequestId } = graphRequestIds(req);
     reply.header('request-id', requestId).header('client-request-id', clientRequestId);
-    if (req.url.startsWith('/v1.0/')) req.graphCaller = await auth.authenticate(req);
+    // Decide by the route the router matched, not by the raw URL: the router decodes the path, so
+    // `/%761.0/users` and `/v1%2e0/users` reach the /v1.0 handlers (RFC 3986 6.2.2.2 makes them the
+    // same path), and they must be authenticated like `/v1.0/users`.
+    if (req.routeOptions.url?.startsWith('/v1.0/')) req.graphCaller = await auth.authenticate(req);
   });
   // Graph answers JSON bodies only.
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
@@ -53,6 +59,13 @@ export function graphRoutes(app: FastifyInstance, deps: Omit<GraphDeps, 'graphBa
   groupRoutes(app, full);
   applicationRoutes(app, full);
   identityRoutes(app, full);
+  // graph.microsoft.com answers a path whose first segment is not an API version (`/v9.0/users`,
+  // `/me`) with 400 BadRequest "Invalid version." (before it looks at the token).
+  for (const root of GRAPH_ROOTS) {
+    for (const path of [`/:version/${root}`, `/:version/${root}/*`]) {
+      app.all(path, async () => { throw new GraphError(400, 'BadRequest', 'Invalid version.'); });
+    }
+  }
   app.all('/beta/*', async () => { throw notEmulated('the Microsoft Graph beta endpoint (only v1.0 is emulated)'); });
   // Anything else under /v1.0 says it is not emulated (501), never a fake answer.
   app.all('/v1.0/*', async (req) => {

@@ -58,12 +58,16 @@ export function pageErrorHandler({ clock, registry, renderPage }: ErrorHandlerDe
   };
 }
 
+const CONTROL_PLANE_CODES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound', 409: 'Conflict', 413: 'PayloadTooLarge', 429: 'TooManyRequests' };
+
 /** The control plane answers `{ error: { code, message } }` with the HTTP status. */
 export function controlPlaneErrorHandler() {
   return function handleControlPlaneError(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
     const fe = err as FastifyError;
     const status = fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
     if (status === 500) req.log.error({ err }, 'unhandled error');
-    return reply.code(status).send({ error: { code: status === 500 ? 'InternalError' : 'BadRequest', message: status === 500 ? 'ciam-emulator hit an internal error; see its log.' : fe.message } });
+    // The code names the status, as the routes that answer directly do (NotFound, Conflict …).
+    const code = CONTROL_PLANE_CODES[status] ?? (status === 500 ? 'InternalError' : 'BadRequest');
+    return reply.code(status).send({ error: { code, message: status === 500 ? 'ciam-emulator hit an internal error; see its log.' : fe.message } });
   };
 }
