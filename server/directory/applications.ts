@@ -107,15 +107,20 @@ export type ApplicationInput = Omit<Application, 'tenantId' | 'isConfidential' |
   // native auth (issue 7): optional so callers that do not know the settings keep them off
   & { nativeAuthenticationApisEnabled?: boolean; requireMultifactorAuthentication?: boolean };
 
-export interface PasswordInput {
+/**
+ * A client secret to store: its text (Graph addPassword, a fixture file), or only its SHA-256 and
+ * hint (a fixture set re-applied at reset, which keeps secrets hashed: fixtures/apply.ts).
+ */
+export type PasswordInput = {
   keyId: string;
   displayName: string | null;
-  secretText: string;
   startAt: number;
   endAt: number | null;
-}
+} & ({ secretText: string } | { secretSha256: string; hint: string });
 
 export const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+/** Graph's passwordCredential.hint: the secret's first three characters. */
+export const secretHint = (secretText: string): string => secretText.slice(0, 3);
 
 const SELECT = `SELECT a.*, (SELECT count(*) FROM app_passwords p WHERE p.tenant_id = a.tenant_id AND p.app_object_id = a.id) AS password_count
   FROM applications a`;
@@ -226,8 +231,8 @@ export class ApplicationRepository {
       appObjectId: appObjectId.toLowerCase(),
       keyId: p.keyId.toLowerCase(),
       displayName: p.displayName,
-      hint: p.secretText.slice(0, 3),
-      secretSha256: sha256(p.secretText),
+      hint: 'secretText' in p ? secretHint(p.secretText) : p.hint,
+      secretSha256: 'secretText' in p ? sha256(p.secretText) : p.secretSha256,
       startAt: p.startAt,
       endAt: p.endAt,
     });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Db } from '../db/connection.js';
 import type { Clock } from '../clock.js';
@@ -8,20 +9,45 @@ import type { Clock } from '../clock.js';
  * (a grant's codes, tokens and sessions go together).
  * The Client model is not stored here: `clientSource` serves it from the app registrations, so the
  * directory stays the one source of truth (as Logto does).
+ *
+ * Every row is keyed by the SHA-256 of its id, never the id: the ids of codes, refresh tokens,
+ * sessions and interactions are the bearer values themselves (what a client presents, what a cookie
+ * holds), so a copied database file must not hand them out. The values are 126+ bits of randomness,
+ * so a fast hash is enough (as for client secrets, migration 0001). `find(id)` hashes before the lookup
+ * and gives the caller's id back as `jti`; payload fields that repeat a bearer value are not stored.
  */
 export interface AdapterDeps {
   db: Db;
   clock: Clock;
   tenantId: string;
   clientSource: (clientId: string) => AdapterPayload | undefined;
+  /** live Interaction rows kept per tenant at most (default MAX_LIVE_INTERACTIONS) */
+  maxInteractions?: number;
 }
+
+/**
+ * What an anonymous caller can make us store: every GET /authorize of a browser without a session
+ * makes an Interaction row (~1 KB). Beyond this many per tenant the oldest unfinished ones go, about
+ * 10 MB at most; a developer's own sign-ins never come near it, and sessions, grants and tokens of
+ * signed-in users are never evicted.
+ */
+export const MAX_LIVE_INTERACTIONS = 10_000;
 
 interface Row {
   payload: string;
   consumed_at: number | null;
 }
 
-export function createAdapterFactory({ db, clock, tenantId, clientSource }: AdapterDeps) {
+/**
+ * Stands for the row's id inside its stored payload. Ids are random base64url strings (no braces), so
+ * the mark never meets one; JSON-safe, so the payload stays valid JSON.
+ */
+const ID_MARK = '{{id}}';
+
+/** The stored key of a bearer value. */
+export const storageKey = (value: string): string => createHash('sha256').update(value, 'utf8').digest('base64url');
+
+export function createAdapterFactory({ db, clock, tenantId, clientSource, maxInteractions = MAX_LIVE_INTERACTIONS }: AdapterDeps) {
   const upsert = db.prepare(`
     INSERT INTO oidc_payloads (tenant_id, model, id, payload, grant_id, uid, user_code, account_id, expires_at)
     VALUES (@tenantId, @model, @id, @payload, @grantId, @uid, @userCode, @accountId, @expiresAt)
@@ -38,10 +64,28 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource }: Adap
   const consume = db.prepare('UPDATE oidc_payloads SET consumed_at = ? WHERE tenant_id = ? AND model = ? AND id = ?');
   const destroy = db.prepare('DELETE FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND id = ?');
   const revokeByGrantId = db.prepare('DELETE FROM oidc_payloads WHERE tenant_id = ? AND grant_id = ?');
+  const countInteractions = db.prepare<[string], { n: number }>(
+    "SELECT count(*) AS n FROM oidc_payloads WHERE tenant_id = ? AND model = 'Interaction'");
+  // Oldest first, unfinished ones (no login result yet) before any that only wait for their resume;
+  // the row just written is never the one to go.
+  const evictInteractions = db.prepare(`
+    DELETE FROM oidc_payloads WHERE rowid IN (
+      SELECT rowid FROM oidc_payloads WHERE tenant_id = @tenantId AND model = 'Interaction' AND id <> @keep
+        AND (@finishedToo OR json_extract(payload, '$.result') IS NULL)
+      ORDER BY expires_at LIMIT @excess)`);
+  const capInteractions = db.transaction((keep: string) => {
+    const excess = countInteractions.get(tenantId)!.n - maxInteractions;
+    if (excess <= 0) return;
+    const evicted = evictInteractions.run({ tenantId, keep, excess, finishedToo: 0 }).changes;
+    if (evicted < excess) evictInteractions.run({ tenantId, keep, excess: excess - evicted, finishedToo: 1 });
+  });
 
-  const parse = (row: Row | undefined): AdapterPayload | undefined => {
+  const parse = (row: Row | undefined, restore: { id?: string; userCode?: string } = {}): AdapterPayload | undefined => {
     if (!row) return undefined;
-    const payload = JSON.parse(row.payload) as AdapterPayload;
+    const json = restore.id === undefined ? row.payload : row.payload.replaceAll(ID_MARK, restore.id);
+    const payload = { ...(JSON.parse(json) as AdapterPayload), ...(restore.userCode === undefined ? {} : { userCode: restore.userCode }) };
+    // Found by another key (a Session by uid): the id stays unknown rather than the mark standing in for it.
+    if (payload.jti === ID_MARK) delete payload.jti;
     return row.consumed_at ? { ...payload, consumed: row.consumed_at } : payload;
   };
   const nowSeconds = () => clock.nowSeconds();
@@ -55,30 +99,42 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource }: Adap
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client') throw new Error('clients are app registrations; change them in the directory');
+      // Bearer values are not kept in the payload: the id (as `jti`, and inside an interaction's
+      // `returnTo`) is written as ID_MARK and find() puts its argument back; the device user code comes
+      // back from findByUserCode()'s argument; the session cookie an Interaction copies is never read.
+      const { userCode, ...stored } = payload;
+      const session = stored.session as Record<string, unknown> | undefined;
+      if (session && 'cookie' in session) {
+        const { cookie: _cookie, ...rest } = session;
+        stored.session = rest as AdapterPayload['session'];
+      }
+      const key = storageKey(id);
       upsert.run({
         tenantId,
         model: this.model,
-        id,
-        payload: JSON.stringify(payload),
+        id: key,
+        payload: JSON.stringify(stored).replaceAll(id, ID_MARK),
         grantId: payload.grantId ?? null,
         uid: payload.uid ?? null,
-        userCode: payload.userCode ?? null,
+        userCode: userCode ? storageKey(userCode) : null,
         accountId: payload.accountId ?? null,
         expiresAt: expiresIn ? nowSeconds() + expiresIn : null,
       });
+      if (this.model === 'Interaction') capInteractions(key);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return clientSource(id);
-      return parse(find.get(tenantId, this.model, id));
+      return parse(find.get(tenantId, this.model, storageKey(id)), { id });
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      // A Session found by uid is only read (account and grant checks); its cookie value stays unknown.
       return parse(findByUid.get(tenantId, this.model, uid));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return parse(findByUserCode.get(tenantId, this.model, userCode));
+      return parse(findByUserCode.get(tenantId, this.model, storageKey(userCode)), { userCode });
     }
 
     async consume(id: string): Promise<void> {
@@ -86,11 +142,11 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource }: Adap
       // expires), so two tabs refreshing at once both succeed; oidc-provider would revoke the whole
       // grant on reuse of a consumed one.
       if (this.model === 'RefreshToken') return;
-      consume.run(nowSeconds(), tenantId, this.model, id);
+      consume.run(nowSeconds(), tenantId, this.model, storageKey(id));
     }
 
     async destroy(id: string): Promise<void> {
-      destroy.run(tenantId, this.model, id);
+      destroy.run(tenantId, this.model, storageKey(id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
@@ -100,9 +156,28 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource }: Adap
 }
 
 /**
- * Deletes rows a week past their expiry; run now and then so the table does not grow without bound.
- * The week lets a late client still hear "expired" rather than "unknown".
+ * How long past its expiry a row is kept, so a late client still hears "expired" (AADSTS70008 for a
+ * code, 700082 for a refresh token) rather than "malformed". Interactions, sessions and pushed
+ * requests look the same to a caller expired or gone, so they go at once: they are what anonymous
+ * traffic makes.
  */
+const GRACE_SECONDS: Record<string, number> = {
+  Interaction: 0,
+  Session: 0,
+  PushedAuthorizationRequest: 0,
+  ReplayDetection: 0,
+  AuthorizationCode: 60 * 60,
+};
+const DEFAULT_GRACE_SECONDS = 24 * 60 * 60;
+
+/** Deletes expired rows (past their grace); emulator.ts runs it on a timer. Returns rows deleted. */
 export function sweepExpired(db: Db, clock: Clock): number {
-  return db.prepare('DELETE FROM oidc_payloads WHERE expires_at IS NOT NULL AND expires_at <= ?').run(clock.nowSeconds() - 7 * 24 * 3600).changes;
+  const now = clock.nowSeconds();
+  const models = Object.keys(GRACE_SECONDS);
+  let deleted = 0;
+  const byModel = db.prepare('DELETE FROM oidc_payloads WHERE model = ? AND expires_at IS NOT NULL AND expires_at <= ?');
+  for (const model of models) deleted += byModel.run(model, now - GRACE_SECONDS[model]!).changes;
+  deleted += db.prepare(`DELETE FROM oidc_payloads WHERE model NOT IN (${models.map(() => '?').join(', ')}) AND expires_at IS NOT NULL AND expires_at <= ?`)
+    .run(...models, now - DEFAULT_GRACE_SECONDS).changes;
+  return deleted;
 }

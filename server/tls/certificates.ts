@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensurePrivateDir, makePrivate } from '../paths.js';
 
 /**
  * A local certificate authority and a leaf certificate for the emulator, made at first start and
@@ -18,13 +19,15 @@ export interface TlsMaterial {
 }
 
 export async function ensureCertificates(dir: string, hosts: string[], now = new Date()): Promise<TlsMaterial> {
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const files = { ca: join(dir, 'ca.pem'), caKey: join(dir, 'ca-key.pem'), cert: join(dir, 'tls-cert.pem'), key: join(dir, 'tls-key.pem') };
   const names = [...new Set(['localhost', '127.0.0.1', '::1', ...hosts].map((h) => h.replace(/^\[|\]$/g, '')))];
   if (!existsSync(files.ca) || !existsSync(files.caKey) || !leafIsUsable(files.cert, files.key, files.ca, names, now)) {
     const { issueCertificates } = await import('./authority.js');
     await issueCertificates(files, names, now);
   }
+  // The private keys are owner-only whatever the umask was when they were written (or by an older version).
+  makePrivate(files.caKey, files.key);
   return { caFile: files.ca, caPem: readFileSync(files.ca, 'utf8'), key: readFileSync(files.key, 'utf8'), cert: readFileSync(files.cert, 'utf8') };
 }
 
