@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/connection.js';
-import type { Identity, UserProfile } from './users.js';
+import { writingIdentities, type Identity, type UserProfile } from './users.js';
 
 /**
  * What Microsoft Graph does to users beyond what the sign-in pages need: list with filters and
@@ -13,6 +13,8 @@ export const DELETED_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 export interface UserCondition {
   sql: string;
   params: unknown[];
+  /** an index finds the matching users (identity, mail, displayName, id): see list() */
+  indexed?: boolean;
 }
 
 export interface ListQuery {
@@ -61,7 +63,11 @@ export class UserAdminRepository {
   /** Ids (with their sort key) of one page of users, in order. */
   list(tenantId: string, q: ListQuery): { id: string; key: string }[] {
     const where = this.#where(tenantId, q);
-    const keyExpr = q.orderBy === 'displayName' ? "coalesce(u.display_name, '')" : 'u.id';
+    // With a condition an index answers, the matches are read through that index and sorted. `+u.id`
+    // stops SQLite (which has no statistics) from preferring to read the whole tenant in id order to
+    // skip the sort: with a million users that is a million rows for each page of a rare match.
+    const idExpr = q.conditions.some((c) => c.indexed) ? '+u.id' : 'u.id';
+    const keyExpr = q.orderBy === 'displayName' ? "coalesce(u.display_name, '')" : idExpr;
     let sql = `SELECT u.id AS id, ${keyExpr} AS key FROM users u WHERE ${where.sql}`;
     const params = [...where.params];
     if (q.after) {
@@ -104,22 +110,21 @@ export class UserAdminRepository {
     this.#stmt('UPDATE users SET force_change_password = ? WHERE tenant_id = ? AND id = ?').run(force ? 1 : 0, tenantId, id);
   }
 
-  /** Replaces a user's sign-in identities; throws SQLITE_CONSTRAINT_PRIMARYKEY when one is taken. */
+  /**
+   * Replaces a user's sign-in identities; IdentityTakenError when another user (deleted ones
+   * included) holds one, or the list names one twice: the identities primary key decides, so
+   * concurrent requests cannot both take an identity.
+   */
   replaceIdentities(tenantId: string, id: string, identities: Identity[]): void {
     this.#db.transaction(() => {
       this.#stmt('DELETE FROM identities WHERE tenant_id = ? AND user_id = ?').run(tenantId, id);
-      for (const i of identities) {
-        this.#stmt('INSERT INTO identities (tenant_id, user_id, sign_in_type, issuer, issuer_assigned_id) VALUES (?, ?, ?, ?, ?)')
-          .run(tenantId, id, i.signInType, i.issuer, i.issuerAssignedId);
-      }
+      writingIdentities(() => {
+        for (const i of identities) {
+          this.#stmt('INSERT INTO identities (tenant_id, user_id, sign_in_type, issuer, issuer_assigned_id) VALUES (?, ?, ?, ?, ?)')
+            .run(tenantId, id, i.signInType, i.issuer, i.issuerAssignedId);
+        }
+      });
     })();
-  }
-
-  /** True when another user (deleted ones included) holds this identity. */
-  identityTaken(tenantId: string, issuer: string, issuerAssignedId: string, exceptUserId?: string): boolean {
-    const r = this.#stmt('SELECT user_id FROM identities WHERE tenant_id = ? AND issuer = ? AND issuer_assigned_id = ?')
-      .get(tenantId, issuer, issuerAssignedId) as { user_id: string } | undefined;
-    return !!r && r.user_id !== exceptUserId;
   }
 
   /** revokeSignInSessions: sessions and refresh tokens issued before `now` stop working. */

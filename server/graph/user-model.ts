@@ -109,12 +109,13 @@ export function clausesToSql(clauses: Clause[], tenant: Tenant, defs: Map<string
     switch (c.kind) {
       case 'identity':
         // Only stored sign-in identities match: a UPN passed instead of the email finds nobody, as in Graph.
-        return { sql: 'u.id IN (SELECT i.user_id FROM identities i WHERE i.tenant_id = u.tenant_id AND i.issuer = ? AND i.issuer_assigned_id = ?)', params: [c.issuer, c.issuerAssignedId] };
+        return { sql: 'u.id IN (SELECT i.user_id FROM identities i WHERE i.tenant_id = u.tenant_id AND i.issuer = ? AND i.issuer_assigned_id = ?)', params: [c.issuer, c.issuerAssignedId], indexed: true };
       case 'startsWith':
         if (c.property === 'userPrincipalName') return { sql: "(u.id || '@' || ?) LIKE ? ESCAPE '\\'", params: [tenant.defaultDomain, `${likeEscape(c.value)}%`] };
-        return { sql: `${column(c.property)} LIKE ? ESCAPE '\\'`, params: [`${likeEscape(c.value)}%`] };
+        // a case-insensitive LIKE with a fixed prefix is a range on a NOCASE index (users_mail, users_display_name)
+        return { sql: `${column(c.property)} LIKE ? ESCAPE '\\'`, params: [`${likeEscape(c.value)}%`], indexed: INDEXED.has(c.property) };
       case 'in':
-        return { sql: `u.id IN (${c.values.map(() => 'lower(?)').join(', ')})`, params: c.values.map((v) => String(v)) };
+        return { sql: `u.id IN (${c.values.map(() => 'lower(?)').join(', ')})`, params: c.values.map((v) => String(v)), indexed: true };
       case 'eq': {
         if (c.property.startsWith('extension_')) {
           const def = defs.get(c.property);
@@ -130,18 +131,22 @@ export function clausesToSql(clauses: Clause[], tenant: Tenant, defs: Map<string
         }
         if (c.property === 'userPrincipalName') {
           if (typeof c.value !== 'string') throw new FilterError('userPrincipalName compares with a string.');
-          return { sql: 'u.id = ?', params: [resolveUserKey(tenant, c.value) || '-'] };
+          return { sql: 'u.id = ?', params: [resolveUserKey(tenant, c.value) || '-'], indexed: true };
         }
         if (c.value === null) return { sql: `${column(c.property)} IS NULL`, params: [] };
         if (typeof c.value !== 'string') throw new FilterError(`${c.property} compares with a string.`);
+        // object ids are stored lower-case: a plain comparison keeps the primary key usable
+        if (c.property === 'id') return { sql: 'u.id = ?', params: [c.value.toLowerCase()], indexed: true };
         const col = column(c.property);
         // Graph compares strings case-insensitively.
-        return { sql: `${col} = ? COLLATE NOCASE`, params: [c.property === 'id' ? c.value.toLowerCase() : c.value] };
+        return { sql: `${col} = ? COLLATE NOCASE`, params: [c.value], indexed: INDEXED.has(c.property) };
       }
     }
   });
 }
 
+/** Properties with a NOCASE index on (tenant_id, column) (migrations 0001 and 0008). */
+const INDEXED = new Set(['mail', 'displayName']);
 const likeEscape = (s: string) => s.replace(/[\\%_]/g, (m) => `\\${m}`);
 
 export const PROFILE_KEYS = Object.keys(PROFILE_COLUMNS) as (keyof UserProfile)[];
