@@ -16,7 +16,7 @@ export default defineConfig<object, { sampleApps: boolean }>({
   globalSetup: './global-setup.ts',
   workers: 1,
   fullyParallel: false,
-  forbidOnly: process.env.CI === 'true' || process.env.CIAM_E2E_REQUIRED === '1',
+  forbidOnly: process.env.CI === 'true' || /^(1|true)$/i.test(process.env.CIAM_E2E_REQUIRED ?? ''),
   retries: 0,
   timeout: 20_000,
   expect: { timeout: 5_000 },

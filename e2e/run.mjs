@@ -3,7 +3,7 @@
 //
 // Playwright's own browser download cannot be used here, so the tests drive the system Chromium
 // (/usr/bin/chromium, or $CHROMIUM_PATH). When it is missing:
-//   - CIAM_E2E_REQUIRED=1 (set in CI): fail, so a broken CI image cannot pass silently;
+//   - CIAM_E2E_REQUIRED=1 or =true (set in CI): fail, so a broken CI image cannot pass silently;
 //   - otherwise: print a loud warning that the browser tests were SKIPPED, and exit 0.
 // Extra arguments are passed on to `playwright test` (e.g. `npm run test:e2e -- -g SSO`).
 import { spawn } from 'node:child_process';
@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const required = process.env.CIAM_E2E_REQUIRED === '1';
+// `1` and `true` (any case) both mean required, as CI systems spell booleans either way.
+const required = /^(1|true)$/i.test(process.env.CIAM_E2E_REQUIRED ?? '');
 
 function executable(path) {
   try {
@@ -28,7 +29,7 @@ if (!executable(chromium)) {
   const where = process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH}` : '/usr/bin/chromium';
   if (required) {
     process.stderr.write(
-      `\nERROR: the browser tests are required (CIAM_E2E_REQUIRED=1) but Chromium was not found at ${where}.\n` +
+      `\nERROR: the browser tests are required (CIAM_E2E_REQUIRED=${process.env.CIAM_E2E_REQUIRED}) but Chromium was not found at ${where}.\n` +
       `Install it (sudo apt-get install chromium) or set CHROMIUM_PATH to a Chromium executable.\n\n`,
     );
     process.exit(1);
@@ -46,7 +47,7 @@ if (!executable(chromium)) {
     '!!  or point the tests at any Chromium/Chrome build:',
     '!!      CHROMIUM_PATH=/path/to/chromium npm run test:e2e',
     '!!  (`npx playwright install` is not needed: the tests use the system browser.)',
-    '!!  CI sets CIAM_E2E_REQUIRED=1, which turns this skip into a failure.',
+    '!!  CI sets CIAM_E2E_REQUIRED=1 (or true), which turns this skip into a failure.',
     bar,
     '',
     '',

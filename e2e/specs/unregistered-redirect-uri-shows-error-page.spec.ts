@@ -10,7 +10,7 @@ test('an unregistered redirect_uri shows the error page with AADSTS50011 and doe
 
   expect(response).not.toBeNull();
   expect(response!.request().redirectedFrom(), 'no redirect at all').toBeNull();
-  expect(response!.status()).toBeGreaterThanOrEqual(400);
+  expect(response!.status()).toBe(400);
   expect(page.url()).toBe(request.url);
   await expect(errorPage.code).toHaveText('AADSTS50011');
   await expect(errorPage.message).toContainText(unregistered);

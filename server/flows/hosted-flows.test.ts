@@ -155,3 +155,60 @@ describe('self-service password reset (hosted pages)', () => {
     expect(next.url.startsWith(DEFAULT.webRedirect)).toBe(true);
   });
 });
+
+describe('hosted forms refuse bad posts with the exact error, changing nothing', () => {
+  const formAction = (page: Page) => new URL(/<form[^>]*action="([^"]+)"/.exec(page.html)![1]!.replace(/&amp;/g, '&'), page.url).href;
+  const mailTo = (to: string) => emu.mailer.outbox.list({ to, top: 5 });
+  // the first page of each flow that takes an email
+  const flows: [string, (browser: HttpBrowser) => Promise<Page>, string][] = [
+    ['sign-up', async (browser) => browser.go(link(await webStart(browser), 'Create one')), 'refused-sign-up@example.com'],
+    ['password reset', async (browser) => browser.go(link(await webStart(browser), 'Forgot password\\?')), DEFAULT.alice.email],
+    ['email code sign-in', (browser) => browser.go(authorizeUrl(`${emu.url}/${DEFAULT.domain}`, {
+      client_id: OTP_SPA, redirect_uri: 'http://localhost:3000', code_challenge: pkce().challenge, code_challenge_method: 'S256' })), 'refused-otp@example.com'],
+  ];
+
+  it.each(flows)('%s: a post without the CSRF token is a 400 page with AADSTS50089, and no code is mailed', async (_name, start, email) => {
+    const browser = new HttpBrowser(emu.url);
+    const page = await start(browser);
+    expect(page.status).toBe(200);
+    const before = mailTo(email).length;
+    const refused = await browser.go(formAction(page), { form: { email } });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain('data-testid="error-code">AADSTS50089');
+    expect(mailTo(email)).toHaveLength(before);
+  });
+
+  it.each(flows)('%s: a post without the email is a 400 with the field error, and no code is mailed', async (_name, start, email) => {
+    const browser = new HttpBrowser(emu.url);
+    const page = await start(browser);
+    const before = mailTo(email).length;
+    for (const fields of [{}, { email: '' }, { email: 'not-an-email' }] as Record<string, string>[]) {
+      const refused = await browser.submit(page, fields);
+      expect(refused.status, JSON.stringify(fields)).toBe(400);
+      expect(refused.html).toContain('aria-invalid="true" aria-describedby="error-email"');
+      expect(refused.html).toContain('<p class="field-error" id="error-email">Enter a valid email address.');
+    }
+    expect(mailTo(email)).toHaveLength(before);
+  });
+
+  it.each([
+    ['sign-up', 'Create one', 'refused-code@example.com'],
+    ['password reset', 'Forgot password\\?', 'refused-reset-code@example.com'],
+  ])('%s code step: no CSRF token is AADSTS50089, no code is AADSTS50181 on the field; the right code still works after', async (name, linkText, email) => {
+    if (name === 'password reset') await signedUpCustomer(emu, email);
+    const browser = new HttpBrowser(emu.url);
+    const code = await browser.submit(await browser.go(link(await webStart(browser), linkText)), { email });
+    expect(code.html).toContain('Enter code');
+    const noCsrf = await browser.go(formAction(code), { form: { code: await latestCode(email) } });
+    expect(noCsrf.status).toBe(400);
+    expect(noCsrf.html).toContain('data-testid="error-code">AADSTS50089');
+    const noCode = await browser.submit(code, {});
+    expect(noCode.status).toBe(400);
+    expect(noCode.html).toContain('AADSTS50181');
+    expect(noCode.html).toContain('<p class="field-error" id="error-code">That code didn&#39;t work.');
+    // neither refusal spent the code
+    const next = await browser.submit(code, { code: await latestCode(email) });
+    expect(next.status).toBe(200);
+    expect(next.html).toContain(name === 'sign-up' ? 'Create your password' : 'Create a new password');
+  });
+});
