@@ -13,10 +13,15 @@ RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund
 FROM node:22-bookworm-slim
 # No NODE_EXTRA_CA_CERTS here: the CA does not exist before the first start makes it, and Node warns
 # about a missing file at every start of a fresh volume. The health check reads the CA itself.
+# MALLOC_*: argon2's 19 MiB blocks raise glibc's dynamic mmap threshold, after which freed memory stays
+# in per-thread arenas; a fixed threshold and two arenas keep RSS about 100 MiB lower under a long
+# mixed load (bench/RESULTS.md, soak). glibc reads them at process start, so they are set here.
 ENV NODE_ENV=production \
     CIAM_HOST=0.0.0.0 \
     CIAM_PORT=7443 \
-    CIAM_DATA=/data
+    CIAM_DATA=/data \
+    MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=131072
 WORKDIR /app
 COPY --from=build --chown=node:node /app /app
 RUN mkdir -p /data && chown node:node /data
