@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
-import { loadConfig } from '../config.js';
-import { createEmulator } from '../emulator.js';
-import { createPasswordHasher, type PasswordHasher } from '../directory/passwords.js';
-import { DEFAULT, ROOT, TEST_CERTS, freePort, type TestEmulator } from '../testing/harness.js';
+import { DEFAULT, countingHasher, startTestEmulator, type TestEmulator } from '../testing/harness.js';
 import { postForm } from '../testing/oauth.js';
 
 // Native authentication under concurrency (issue 10, item 2): smart lockout and single-use
@@ -11,22 +8,23 @@ import { postForm } from '../testing/oauth.js';
 // The emulator counts every argon2 verification through an injected hasher.
 let emu: TestEmulator;
 const clock = new ManualClock();
-let verifications = 0;
+const hasher = countingHasher();
 
-beforeAll(async () => {
-  const real = createPasswordHasher('test');
-  const counting: PasswordHasher = { hash: (p) => real.hash(p), verify: (h, p) => { verifications++; return real.verify(h, p); } };
-  const port = await freePort();
-  const config = loadConfig(['--data', ':memory:', '--port', String(port), '--argon2', 'test', '--certs', TEST_CERTS,
-    '--fixtures', `${ROOT}fixtures/default`], {});
-  const e = await createEmulator(config, { clock, hasher: counting });
-  await e.app.listen({ host: '127.0.0.1', port });
-  emu = Object.assign(e, { url: config.publicUrl, authority: `${config.publicUrl}/${DEFAULT.domain}` });
-});
+beforeAll(async () => { emu = await startTestEmulator({ clock, hasher }); });
 afterAll(async () => { await emu.close(); });
 
 const SPA = DEFAULT.spa;
 const call = (path: string, form: Record<string, string>) => postForm(`${emu.url}/${DEFAULT.domain}${path}`, form);
+
+/** A native sign-up through start, challenge and the emailed code: the continuation token that asks for the password. */
+async function signUpToPasswordStep(email: string): Promise<string> {
+  let r = await call('/signup/v1.0/start', { client_id: SPA, username: email, challenge_type: 'oob password redirect' });
+  r = await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: String(r.body.continuation_token), challenge_type: 'oob password redirect' });
+  const code = emu.mailer.outbox.list({ to: email, top: 1 })[0]!.code!;
+  r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: String(r.body.continuation_token), grant_type: 'oob', oob: code });
+  r = await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: String(r.body.continuation_token), challenge_type: 'oob password redirect' });
+  return String(r.body.continuation_token);
+}
 
 /** A customer with a password, made directly in the directory (no sign-up mail needed). */
 async function customer(email: string, password: string): Promise<string> {
@@ -34,7 +32,7 @@ async function customer(email: string, password: string): Promise<string> {
   emu.directory.users.upsert(DEFAULT.tenantId, {
     id, displayName: email, givenName: null, surname: null, mail: email, city: null, country: null, state: null, postalCode: null,
     streetAddress: null, jobTitle: null, companyName: null, accountEnabled: true, userType: 'Member', creationType: 'LocalAccount',
-    passwordHash: await createPasswordHasher('test').hash(password), forceChangePassword: false,
+    passwordHash: await hasher.hash(password), forceChangePassword: false,
     identities: [{ signInType: 'emailAddress', issuer: DEFAULT.domain, issuerAssignedId: email }],
   }, clock.nowMs());
   return id;
@@ -69,10 +67,10 @@ describe('smart lockout under parallel guesses (native authentication)', () => {
     const tokens: string[] = [];
     for (let i = 0; i < 101; i++) tokens.push(await passwordToken(email));
 
-    const before = verifications;
+    const before = hasher.verifications;
     const answers = await Promise.all(tokens.slice(0, 100).map((t, i) => passwordGrant(t, `wrong-guess-${i}`)));
     expect(tally(answers)).toEqual({ '400 invalid_grant 50126': 10, '400 invalid_grant 50053': 90 });
-    expect(verifications - before).toBe(10);
+    expect(hasher.verifications - before).toBe(10);
 
     // The right password during the lockout is refused without being checked either.
     const lockedAt = clock.nowMs();
@@ -82,7 +80,7 @@ describe('smart lockout under parallel guesses (native authentication)', () => {
     expect(early.status).toBe(400);
     expect(early.body.error).toBe('invalid_grant');
     expect(firstCode(early)).toBe(50053);
-    expect(verifications - before).toBe(10);
+    expect(hasher.verifications - before).toBe(10);
 
     clock.advance(61_000 - (clock.nowMs() - lockedAt));
     // The token given before the lockout is still valid (10 minutes) and was not spent by the refusal.
@@ -124,12 +122,7 @@ describe('single-use continuation tokens under parallel use', () => {
 
   it('moves a sign-up to its next step once for 20 parallel password submissions with one continuation token', async () => {
     const email = 'parallel-password-step@example.com';
-    let r = await call('/signup/v1.0/start', { client_id: SPA, username: email, challenge_type: 'oob password redirect' });
-    r = await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: String(r.body.continuation_token), challenge_type: 'oob password redirect' });
-    const code = emu.mailer.outbox.list({ to: email, top: 1 })[0]!.code!;
-    r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: String(r.body.continuation_token), grant_type: 'oob', oob: code });
-    r = await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: String(r.body.continuation_token), challenge_type: 'oob password redirect' });
-    const token = String(r.body.continuation_token);
+    const token = await signUpToPasswordStep(email);
     const answers = await Promise.all(Array.from({ length: 20 }, () =>
       call('/signup/v1.0/continue', { client_id: SPA, continuation_token: token, grant_type: 'password', password: 'Str0ng-pass' })));
     // the one that got the token is told what is still missing (with the next token); the rest were too late
@@ -138,12 +131,7 @@ describe('single-use continuation tokens under parallel use', () => {
 
   it('keeps a token usable after its step fails (a weak password), so the client retries with it', async () => {
     const email = 'retry-after-policy@example.com';
-    let r = await call('/signup/v1.0/start', { client_id: SPA, username: email, challenge_type: 'oob password redirect' });
-    r = await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: String(r.body.continuation_token), challenge_type: 'oob password redirect' });
-    const code = emu.mailer.outbox.list({ to: email, top: 1 })[0]!.code!;
-    r = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: String(r.body.continuation_token), grant_type: 'oob', oob: code });
-    r = await call('/signup/v1.0/challenge', { client_id: SPA, continuation_token: String(r.body.continuation_token), challenge_type: 'oob password redirect' });
-    const token = String(r.body.continuation_token);
+    const token = await signUpToPasswordStep(email);
     const weak = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: token, grant_type: 'password', password: 'short' });
     expect([weak.status, weak.body.error, firstCode(weak), weak.body.suberror]).toEqual([400, 'invalid_grant', 399246, 'password_too_short']);
     const good = await call('/signup/v1.0/continue', { client_id: SPA, continuation_token: token, grant_type: 'password', password: 'Str0ng-pass' });

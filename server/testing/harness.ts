@@ -5,6 +5,7 @@ import { freePort } from '../net.js';
 export { freePort };
 import { loadConfig, type Config } from '../config.js';
 import { createEmulator, type Emulator } from '../emulator.js';
+import { createPasswordHasher, type PasswordHasher } from '../directory/passwords.js';
 
 /**
  * Starts a real emulator for a test: a fresh in-memory database, the default fixtures, the cheap
@@ -35,12 +36,23 @@ export interface TestEmulator extends Emulator {
   authority: string;
 }
 
-export async function startTestEmulator(options: { http?: boolean; args?: string[]; clock?: Clock } = {}): Promise<TestEmulator> {
+export async function startTestEmulator(options: { http?: boolean; args?: string[]; clock?: Clock; hasher?: PasswordHasher } = {}): Promise<TestEmulator> {
   const port = await freePort();
   const args = ['--data', ':memory:', '--port', String(port), '--argon2', 'test', '--certs', TEST_CERTS,
     '--fixtures', `${ROOT}fixtures/default`, ...(options.http ? ['--http'] : []), ...(options.args ?? [])];
   const config: Config = loadConfig(args, {});
-  const emulator = await createEmulator(config, { ...(options.clock ? { clock: options.clock } : {}) });
+  const emulator = await createEmulator(config, { ...(options.clock ? { clock: options.clock } : {}), ...(options.hasher ? { hasher: options.hasher } : {}) });
   await emulator.app.listen({ host: '127.0.0.1', port });
   return Object.assign(emulator, { url: config.publicUrl, authority: `${config.publicUrl}/${DEFAULT.domain}` });
+}
+
+/** The test argon2 profile, counting verifications: what a lockout test needs to see how many guesses were checked. */
+export function countingHasher(): PasswordHasher & { verifications: number } {
+  const real = createPasswordHasher('test');
+  const counting = {
+    verifications: 0,
+    hash: (p: string) => real.hash(p),
+    verify: (h: string, p: string) => { counting.verifications++; return real.verify(h, p); },
+  };
+  return counting;
 }

@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../clock.js';
-import { loadConfig } from '../../config.js';
-import { createEmulator } from '../../emulator.js';
-import { createPasswordHasher, type PasswordHasher } from '../../directory/passwords.js';
-import { DEFAULT, ROOT, TEST_CERTS, freePort, type TestEmulator } from '../../testing/harness.js';
+import { DEFAULT, countingHasher, startTestEmulator, type TestEmulator } from '../../testing/harness.js';
 import { HttpBrowser } from '../../testing/browser.js';
 import { authorizeUrl } from '../../testing/oauth.js';
 
@@ -12,18 +9,9 @@ import { authorizeUrl } from '../../testing/oauth.js';
 // ever reach the password check. The emulator counts argon2 verifications through an injected hasher.
 let emu: TestEmulator;
 const clock = new ManualClock();
-let verifications = 0;
+const hasher = countingHasher();
 
-beforeAll(async () => {
-  const real = createPasswordHasher('test');
-  const counting: PasswordHasher = { hash: (p) => real.hash(p), verify: (h, p) => { verifications++; return real.verify(h, p); } };
-  const port = await freePort();
-  const config = loadConfig(['--data', ':memory:', '--port', String(port), '--argon2', 'test', '--certs', TEST_CERTS,
-    '--fixtures', `${ROOT}fixtures/default`], {});
-  const e = await createEmulator(config, { clock, hasher: counting });
-  await e.app.listen({ host: '127.0.0.1', port });
-  emu = Object.assign(e, { url: config.publicUrl, authority: `${config.publicUrl}/${DEFAULT.domain}` });
-});
+beforeAll(async () => { emu = await startTestEmulator({ clock, hasher }); });
 afterAll(async () => { await emu.close(); });
 
 const webAuthorize = () => authorizeUrl(`${emu.url}/${DEFAULT.domain}`, { client_id: DEFAULT.web, redirect_uri: DEFAULT.webRedirect });
@@ -36,7 +24,7 @@ describe('hosted sign-in page: smart lockout under parallel guesses', () => {
     emu.directory.users.upsert(DEFAULT.tenantId, {
       id: crypto.randomUUID(), displayName: 'Guessed', givenName: null, surname: null, mail: email, city: null, country: null, state: null,
       postalCode: null, streetAddress: null, jobTitle: null, companyName: null, accountEnabled: true, userType: 'Member',
-      creationType: 'LocalAccount', passwordHash: await createPasswordHasher('test').hash(password), forceChangePassword: false,
+      creationType: 'LocalAccount', passwordHash: await hasher.hash(password), forceChangePassword: false,
       identities: [{ signInType: 'emailAddress', issuer: DEFAULT.domain, issuerAssignedId: email }],
     }, clock.nowMs());
 
@@ -45,21 +33,21 @@ describe('hosted sign-in page: smart lockout under parallel guesses', () => {
       const browser = new HttpBrowser(emu.url);
       return { browser, page: await browser.go(webAuthorize()) };
     }));
-    const before = verifications;
+    const before = hasher.verifications;
     const pages = await Promise.all(forms.map(({ browser, page }, i) => browser.submit(page, { email, password: `wrong-guess-${i}` })));
     const counts: Record<string, number> = {};
     for (const p of pages) counts[`${p.status} AADSTS${aadCode(p.html)}`] = (counts[`${p.status} AADSTS${aadCode(p.html)}`] ?? 0) + 1;
     expect(counts).toEqual({ '400 AADSTS50126': 10, '400 AADSTS50053': 90 });
-    expect(verifications - before).toBe(10);
+    expect(hasher.verifications - before).toBe(10);
 
     clock.advance(59_000);
     const early = await new HttpBrowser(emu.url).signIn(webAuthorize(), email, password);
     expect(aadCode(early.html), `${early.status} ${early.url}\n${early.html.slice(0, 1500)}`).toBe('50053');
-    expect(verifications - before).toBe(10);
+    expect(hasher.verifications - before).toBe(10);
 
     clock.advance(2_000);
     const ok = await new HttpBrowser(emu.url).signIn(webAuthorize(), email, password);
     expect(ok.url.startsWith(DEFAULT.webRedirect)).toBe(true);
-    expect(verifications - before).toBe(11);
+    expect(hasher.verifications - before).toBe(11);
   }, 60_000); // 100 sign-in forms are loaded first: far slower than one sign-in
 });
