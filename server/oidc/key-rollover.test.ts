@@ -136,6 +136,25 @@ describe('signing-key rollover', () => {
   });
 });
 
+describe('signing-key rollover and the emulator\'s own Graph', () => {
+  it('accepts Graph tokens signed before and after a rotation', async () => {
+    const graphToken = async () => {
+      const r = await postForm(`${emu.url}/${DEFAULT.domain}/oauth2/v2.0/token`,
+        { grant_type: 'client_credentials', client_id: DEFAULT.daemon, client_secret: DEFAULT.daemonSecret, scope: 'https://graph.microsoft.com/.default' });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return String(r.body.access_token);
+    };
+    const users = (token: string) => fetch(`${emu.url}/v1.0/users?$top=1`, { headers: { authorization: `Bearer ${token}` } });
+    const before = await graphToken();
+    expect((await users(before)).status).toBe(200);
+    const r = await rotate('contoso');
+    const after = await graphToken();
+    expect(kidOf(after)).toBe(r.kid);
+    expect((await users(after)).status).toBe(200);
+    expect((await users(before)).status).toBe(200);
+  });
+});
+
 describe('signing-key rollover with openid-client', () => {
   it('validates id_tokens signed before and after a rotation (signatures checked against the JWKS)', async () => {
     const config = await client.discovery(new URL(issuer()), DEFAULT.web, DEFAULT.webSecret);
