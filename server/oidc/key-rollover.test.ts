@@ -155,6 +155,25 @@ describe('signing-key rollover and the emulator\'s own Graph', () => {
   });
 });
 
+describe('signing-key rollover and native authentication', () => {
+  it('signs a native-auth sign-in with the new key after a rotation, and after the switch of a delayed one', async () => {
+    const call = (path: string, form: Record<string, string>) => postForm(`${emu.url}/${DEFAULT.domain}${path}`, { client_id: DEFAULT.spa, ...form });
+    const signIn = async () => {
+      let r = await call('/oauth2/v2.0/initiate', { username: DEFAULT.alice.email, challenge_type: 'oob password redirect' });
+      r = await call('/oauth2/v2.0/challenge', { continuation_token: String(r.body.continuation_token), challenge_type: 'oob password redirect' });
+      r = await call('/oauth2/v2.0/token', { continuation_token: String(r.body.continuation_token), grant_type: 'password', password: DEFAULT.alice.password, scope: 'openid offline_access' });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      return kidOf(String(r.body.id_token));
+    };
+    const now = await rotate('contoso');
+    expect(await signIn()).toBe(now.kid);
+    const activateAt = new Date(Date.now() + 60 * 60 * 1000);
+    const later = await rotate('contoso', { activateAt: activateAt.toISOString() });
+    expect((await control('/clock', { set: activateAt.toISOString() })).status).toBe(200);
+    expect(await signIn()).toBe(later.kid);
+  });
+});
+
 describe('signing-key rollover with openid-client', () => {
   it('validates id_tokens signed before and after a rotation (signatures checked against the JWKS)', async () => {
     const config = await client.discovery(new URL(issuer()), DEFAULT.web, DEFAULT.webSecret);

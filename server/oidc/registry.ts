@@ -33,6 +33,7 @@ export class TenantRegistry {
   readonly #deps: RegistryDeps;
   readonly #byId = new Map<string, Entry>();
   readonly #aliases = new Map<string, string>();
+  readonly #installers: ((oidc: TenantOidc) => void)[] = [];
 
   constructor(deps: RegistryDeps) {
     this.#deps = deps;
@@ -62,9 +63,19 @@ export class TenantRegistry {
     const jwks = { keys: schedule.published.map((k) => k.jwk) };
     const issuer = `${this.#deps.config.publicUrl}/${tenant.id}/v2.0`;
     const oidc = createTenantProvider({ ...this.#deps, tenant, jwks, publishedJwks: entraJwks(schedule.published, issuer) });
+    for (const install of this.#installers) install(oidc);
     const entry = { oidc, keys, schedule };
     this.#byId.set(tenant.id, entry);
     return entry;
+  }
+
+  /**
+   * Runs `install` (grant types, hooks) on every tenant's provider: those made already, and each one
+   * made later (a new tenant, a snapshot restore, a key change).
+   */
+  onProvider(install: (oidc: TenantOidc) => void): void {
+    this.#installers.push(install);
+    for (const entry of this.#byId.values()) install(entry.oidc);
   }
 
   /** The tenant's provider, made again first when the clock has passed a key change. */
