@@ -115,6 +115,14 @@ describe('signing-key rollover', () => {
     expect(unknown.status).toBe(404);
   });
 
+  it('refuses a rotation asked by another site\'s page (403 CrossSiteRequest) and leaves the keys as they were', async () => {
+    const before = await publishedKids();
+    const res = await fetch(`${emu.url}/_emulator/v1/tenants/contoso/keys/rotate`, { method: 'POST', headers: { origin: 'https://evil.example' } });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ error: { code: 'CrossSiteRequest' } });
+    expect(await publishedKids()).toEqual(before);
+  });
+
   it('rotates one tenant\'s keys without touching another tenant\'s', async () => {
     const fabrikam = {
       tenant: { id: '77777777-7777-4777-8777-777777777777', subdomain: 'rollover', defaultDomain: 'rollover.onmicrosoft.com', displayName: 'Rollover' },
