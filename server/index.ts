@@ -71,10 +71,29 @@ export interface RunningEmulator {
   /** the tenant as JSON; private keys and plaintext secrets only with `{ includeSecrets: true }` */
   snapshot(tenant?: string, options?: { includeSecrets?: boolean }): Snapshot;
   restore(snapshot: Snapshot): Promise<void>;
+  /**
+   * A new signing key for the tenant, published in the JWKS at once and signing from `activateAt`
+   * (now by default); the previous key stays published until the tokens it signed have expired.
+   */
+  rotateKeys(tenant?: string, options?: { activateAt?: Date | string }): Promise<KeyRotation>;
   /** the running emulator's internals, for what the functions above do not cover */
   emulator: Emulator;
 }
 
+
+export interface KeyRotation {
+  tenantId: string;
+  /** the new key */
+  kid: string;
+  /** the key that signed until the new one activates */
+  previousKid: string;
+  activatesAt: Date;
+  /** when the previous key leaves the JWKS */
+  previousKeyPublishedUntil: Date;
+  /** the key signing now, and every key the JWKS lists now */
+  signingKid: string;
+  publishedKids: string[];
+}
 
 export async function startEmulator(options: StartOptions = {}): Promise<RunningEmulator> {
   const port = options.port ?? await freePort();
@@ -138,6 +157,13 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     },
     snapshot: (tenant, options) => exportSnapshot(stateDeps, tenantId(tenant), options),
     restore: async (snapshot) => { await importSnapshot(stateDeps, tenantId(snapshot.tenantId), snapshot); },
+    rotateKeys: async (tenant, options = {}) => {
+      const id = tenantId(tenant);
+      const at = options.activateAt === undefined || options.activateAt === 'now' ? undefined : new Date(options.activateAt);
+      if (at && Number.isNaN(at.getTime())) throw new Error(`ciam-emulator: activateAt '${String(options.activateAt)}' is not a date`);
+      const r = await emulator.registry.rotateKeys(id, at ? { activateAt: at } : {});
+      return { tenantId: id, kid: r.kid, previousKid: r.previousKid, activatesAt: r.activatesAt, previousKeyPublishedUntil: r.previousKeyPublishedUntil, signingKid: r.signing, publishedKids: r.published };
+    },
     emulator,
   };
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { FixtureError, parseFixtureSet } from '../fixtures/load.js';
 import { integerParameter } from '../http/query.js';
 import type { TenantRegistry } from '../oidc/registry.js';
+import { KeyRotationError } from '../oidc/keys.js';
 import { FAULT_ENDPOINTS, FaultError, type FaultRegistry } from './faults.js';
 import { LOGIN_AS_COOKIE, type LoginTickets } from './login-as.js';
 import type { SignInLog } from './sign-in-log.js';
@@ -51,6 +52,11 @@ function redirectTarget(next: string | undefined): string | undefined {
   if (!next || /[\u0000-\u001f\u007f]/.test(next) || !URL.canParse(next)) return undefined;
   return new URL(next).href;
 }
+// `activateAt` in the future publishes the new key without signing with it yet, so an app's
+// key-refresh logic can be tested on both sides of the switch.
+const RotateBody = Type.Object({
+  activateAt: Type.Optional(Type.Union([Type.Literal('now'), Type.String({ format: 'date-time' })], { description: '"now" (the default) or when the new key starts signing' })),
+}, { additionalProperties: false });
 const TOP = { fallback: 50, minimum: 1, maximum: 1000 };
 const Top = Type.Object({ top: Type.Optional(Type.Integer({ minimum: TOP.minimum, maximum: TOP.maximum })) });
 
@@ -169,6 +175,32 @@ export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
       const secure = config.publicUrl.startsWith('https:');
       reply.header('set-cookie', `${LOGIN_AS_COOKIE}=${req.params.ticket}; Path=/; HttpOnly; ${secure ? 'Secure; SameSite=None' : 'SameSite=Lax'}`);
       return reply.redirect(next, 302);
+    });
+
+  app.post<{ Params: Static<typeof TenantParams>; Body: Static<typeof RotateBody> }>('/_emulator/v1/tenants/:tenant/keys/rotate',
+    {
+      schema: { params: TenantParams, body: RotateBody },
+      // No body at all means the defaults, as `{}` does.
+      preValidation: async (req) => { req.body ??= {}; },
+    }, async function rotateSigningKeys(req, reply) {
+      const tenant = tenantOf(req.params.tenant);
+      const at = req.body.activateAt;
+      try {
+        const r = await registry.rotateKeys(tenant.id, at && at !== 'now' ? { activateAt: new Date(at) } : {});
+        return {
+          tenantId: tenant.id,
+          kid: r.kid,
+          previousKid: r.previousKid,
+          activatesAt: r.activatesAt.toISOString(),
+          previousKeyPublishedUntil: r.previousKeyPublishedUntil.toISOString(),
+          signingKid: r.signing,
+          publishedKids: r.published,
+          jwksUri: `${config.publicUrl}/${tenant.id}/discovery/v2.0/keys`,
+        };
+      } catch (e) {
+        if (e instanceof KeyRotationError) return reply.code(400).send({ error: { code: 'BadRequest', message: e.message } });
+        throw e;
+      }
     });
 
   app.get<{ Params: Static<typeof TenantParams>; Querystring: Static<typeof Top> }>('/_emulator/v1/tenants/:tenant/sign-ins',

@@ -26,14 +26,8 @@ export function createNativeAuth(deps: NativeAuthDeps) {
   const mfa = new MfaMethodRepository(deps.db, deps.clock, deps.random);
   const grantDeps = { directory: deps.directory, clock: deps.clock, flows: deps.flows, store, mfa };
   const { registry } = deps;
-  for (const oidc of registry.list()) installNativeGrants(oidc, grantDeps);
-  // Tenants loaded later (made through the control plane) get the grants too.
-  const load = registry.load.bind(registry);
-  registry.load = async (tenantId: string) => {
-    const oidc = await load(tenantId);
-    installNativeGrants(oidc, grantDeps);
-    return oidc;
-  };
+  // Every tenant's provider, including those made later (new tenants, restores, key rollover).
+  registry.onProvider((oidc) => installNativeGrants(oidc, grantDeps));
   return {
     store,
     routes(app: FastifyInstance) {

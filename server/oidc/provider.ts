@@ -22,7 +22,10 @@ export interface TenantProviderDeps {
   directory: Directory;
   clock: Clock;
   tenant: Tenant;
+  /** the private keys, the signing key first (oidc-provider signs with the first that fits) */
   jwks: { keys: JWK[] };
+  /** what the JWKS endpoint answers, in Entra's shape (server/oidc/keys.ts entraJwks) */
+  publishedJwks: { keys: Record<string, unknown>[] };
   renderErrorPage: ErrorPageRenderer;
 }
 
@@ -279,6 +282,12 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
   }, [...authorizationCodeParameters, 'resource'], ['resource']);
 
   installEntraShape(provider, { tenant, config, directory, renderErrorPage: deps.renderErrorPage, clock });
+  // oidc-provider publishes `alg` and neither `x5t` nor `issuer`; Entra's keys carry x5t, x5c and
+  // issuer and no alg (fidelity-gaps.md D4).
+  provider.use(async (ctx, next) => {
+    await next();
+    if ((ctx as KoaContextWithOIDC).oidc?.route === 'jwks' && ctx.status === 200) ctx.body = deps.publishedJwks;
+  });
   return { tenant, issuer, provider, callback: provider.callback(), resources };
 }
 
