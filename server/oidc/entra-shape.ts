@@ -7,6 +7,7 @@ import type { Directory, Tenant } from '../directory/index.js';
 import { AadError, entraTimestamp, errorUri, toOAuthBody } from '../errors.js';
 import type { EventEmitter } from 'node:events';
 import { toAadError, type MappingContext, type ProviderErrorLike } from './entra-errors.js';
+import { assertionFacts } from './client-assertions.js';
 
 /**
  * oidc-provider post-processing that makes its answers Entra's: the discovery document's keys, the
@@ -103,7 +104,8 @@ function shapeDiscovery(doc: Record<string, unknown>, base: string): void {
   for (const key of NOT_IN_ENTRA_DISCOVERY) delete doc[key];
   doc.subject_types_supported = ['pairwise'];
   doc.id_token_signing_alg_values_supported = ['RS256'];
-  doc.token_endpoint_auth_methods_supported = ['client_secret_post', 'client_secret_basic'];
+  // Entra's order (oidc-and-msal.md §1.3); certificate credentials are private_key_jwt.
+  doc.token_endpoint_auth_methods_supported = ['client_secret_post', 'private_key_jwt', 'client_secret_basic'];
   doc.response_modes_supported = ['query', 'fragment', 'form_post'];
   doc.scopes_supported = ['openid', 'profile', 'email', 'offline_access'];
   // MSAL derives the device code URL from the token URL; it is published as Entra does.
@@ -124,7 +126,7 @@ function shapeTokenResponse(ctx: KoaContextWithOIDC, tenantId: string): void {
   if (wantsClientInfo && accountId) body.client_info = clientInfo(accountId, tenantId);
 }
 
-export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'directory' | 'tenant'>): MappingContext {
+export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'directory' | 'tenant'> & { clock?: Clock }): MappingContext {
   const oidc = ctx.oidc;
   const params = (oidc?.params ?? {}) as Record<string, unknown>;
   const body = (oidc?.body ?? {}) as Record<string, unknown>;
@@ -141,6 +143,11 @@ export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'd
     clientId,
     clientIsPublic: app ? !app.isConfidential : undefined,
     sentSecret: typeof body.client_secret === 'string' || Boolean(basic),
+    ...(body.client_assertion !== undefined ? {
+      assertion: assertionFacts(body.client_assertion) ?? {},
+      certificates: app ? deps.directory.applications.certificates(deps.tenant.id, app.appId) : [],
+      ...(deps.clock ? { nowMs: deps.clock.nowMs() } : {}),
+    } : {}),
     redirectUri: pick('redirect_uri'),
     responseType: pick('response_type'),
     spa: Boolean(app && !app.isConfidential && app.spaRedirectUris.length > 0),
