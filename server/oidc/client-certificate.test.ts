@@ -115,6 +115,14 @@ describe('msal-node clientCertificate (client credentials)', () => {
     expect(String(raw.body.error_description)).toMatch(/^AADSTS700027: Client assertion contains an invalid signature\. \[Reason - The provided signature value did not match/);
   });
 
+  it('signed by a registered certificate but naming another in x5t: AADSTS700027 "not registered" (Entra finds the key by thumbprint)', async () => {
+    const stranger = await makeCertificate();
+    const raw = await withAssertion(await assertion(registered, { x5t: Buffer.from(stranger.thumbprint, 'hex').toString('base64url') }));
+    expect(raw.status).toBe(401);
+    expect(raw.body.error_codes).toEqual([700027]);
+    expect(String(raw.body.error_description)).toContain(`not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '${stranger.thumbprint}'`);
+  });
+
   it('an expired assertion: 401 invalid_client AADSTS700024 with Entra\'s times; one still valid passes', async () => {
     const now = Math.floor(Date.now() / 1000);
     const expired = await assertion(registered, { nbf: now - 1200, exp: now - 600 });
