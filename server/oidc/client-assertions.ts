@@ -22,6 +22,8 @@ export interface AssertionFacts {
   thumbprint?: { hex: string; sha256: boolean };
   nbf?: number;
   exp?: number;
+  /** the client the assertion is for (its `sub`; the client_id when the form has none) */
+  sub?: string;
 }
 
 /** What the request's client_assertion says about itself (unverified), for error messages. */
@@ -36,6 +38,7 @@ export function assertionFacts(assertion: unknown): AssertionFacts | undefined {
       ...(s256 ? { thumbprint: { hex: s256, sha256: true } } : s1 ? { thumbprint: { hex: s1, sha256: false } } : {}),
       ...(typeof payload.nbf === 'number' ? { nbf: payload.nbf } : {}),
       ...(typeof payload.exp === 'number' ? { exp: payload.exp } : {}),
+      ...(typeof payload.sub === 'string' ? { sub: payload.sub } : {}),
     };
   } catch {
     return {};

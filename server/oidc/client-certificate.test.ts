@@ -167,6 +167,16 @@ describe('client secrets beside certificates', () => {
     expect(decodeJwt(byCert!.accessToken).azpacr).toBe('2');
   });
 
+  it('an assertion for an app not in the tenant: 400 unauthorized_client AADSTS700016, with or without client_id in the form', async () => {
+    const stranger = '99999999-9999-4999-8999-999999999999';
+    const jwt = await assertion(registered, { clientId: stranger });
+    for (const raw of [await withAssertion(jwt, stranger), await clientCredentials({ client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: jwt })]) {
+      expect(raw.status).toBe(400);
+      expect(raw.body).toMatchObject({ error: 'unauthorized_client', error_codes: [700016] });
+      expect(String(raw.body.error_description)).toContain(`Application with identifier '${stranger}' was not found in the directory 'contoso.onmicrosoft.com'.`);
+    }
+  });
+
   it('a public client (the SPA) sending an assertion: 401 AADSTS700025', async () => {
     const raw = await withAssertion(await assertion(registered, { clientId: DEFAULT.spa }), DEFAULT.spa);
     expect(raw.status).toBe(401);

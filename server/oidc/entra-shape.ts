@@ -134,7 +134,9 @@ export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'd
   const basic = /^Basic (.+)$/i.exec(ctx.get('authorization'))?.[1];
   const basicId = basic ? safeDecode(Buffer.from(basic, 'base64').toString('utf8').split(':')[0] ?? '') : undefined;
   const pick = (k: string) => [params[k], body[k], query[k]].find((v) => typeof v === 'string') as string | undefined;
-  const clientId = oidc?.client?.clientId ?? pick('client_id') ?? basicId;
+  const assertion = body.client_assertion !== undefined ? assertionFacts(body.client_assertion) ?? {} : undefined;
+  // oidc-provider takes the client from the assertion's `sub` when the form names none.
+  const clientId = oidc?.client?.clientId ?? pick('client_id') ?? basicId ?? assertion?.sub;
   const app = clientId ? deps.directory.applications.findByAppId(deps.tenant.id, clientId) : undefined;
   const route = oidc?.route === 'token' ? 'token' : oidc?.route === 'authorization' || oidc?.route === 'resume' ? 'authorization' : 'other';
   return {
@@ -143,8 +145,8 @@ export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'd
     clientId,
     clientIsPublic: app ? !app.isConfidential : undefined,
     sentSecret: typeof body.client_secret === 'string' || Boolean(basic),
-    ...(body.client_assertion !== undefined ? {
-      assertion: assertionFacts(body.client_assertion) ?? {},
+    ...(assertion ? {
+      assertion,
       certificates: app ? deps.directory.applications.certificates(deps.tenant.id, app.appId) : [],
       ...(deps.clock ? { nowMs: deps.clock.nowMs() } : {}),
     } : {}),
