@@ -24,7 +24,12 @@ export const AADSTS = {
   7000215: { error: 'invalid_client', status: 401, message: (p) => `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app ${q(p.clientId)}.` },
   7000218: { error: 'invalid_client', status: 401, message: () => "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." },
   700025: { error: 'invalid_client', status: 401, message: () => "Client is public so neither 'client_assertion' nor 'client_secret' should be presented." },
-  700027: { error: 'invalid_client', status: 401, message: (p) => `Client assertion failed signature validation. ${p.detail ?? ''}`.trim() },
+  7000222: { error: 'invalid_client', status: 401, message: (p) => `The provided client secret keys for app ${q(p.clientId)} are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.` },
+  // Certificate credentials (client_assertion): `detail` is the variant Entra answers with
+  // (server/oidc/client-assertions.ts builds it: key not registered, invalid signature, key expired).
+  700027: { error: 'invalid_client', status: 401, message: (p) => String(p.detail ?? 'Client assertion failed signature validation.') },
+  700024: { error: 'invalid_client', status: 401, message: (p) => `Client assertion is not within its valid time range.${p.detail ? ` ${p.detail}` : ''} Review the documentation at https://learn.microsoft.com/entra/identity-platform/certificate-credentials .` },
+  50012: { error: 'invalid_client', status: 401, message: (p) => String(p.detail ?? 'Authentication failed.') },
   700054: { error: 'unsupported_response_type', status: 400, message: (p) => `response_type ${q(p.responseType)} is not enabled for the application.` },
   // scopes and resources
   70011: { error: 'invalid_scope', status: 400, message: (p) => `The provided value for the input parameter 'scope' is not valid. ${p.detail ?? ''}`.trim() },

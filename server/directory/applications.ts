@@ -1,5 +1,6 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { X509Certificate, createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/connection.js';
+import { keyCredentialFrom, type Certificate, type KeyCredential, type KeyCredentialInput } from './key-credentials.js';
 
 /** A delegated permission an API exposes (api.oauth2PermissionScopes). */
 export interface PermissionScope {
@@ -51,7 +52,7 @@ export interface Application {
   nativeAuthenticationApisEnabled: boolean;
   /** a Conditional Access policy requires MFA for this app (native sign-in only; migration 0006) */
   requireMultifactorAuthentication: boolean;
-  /** true when the app has at least one client secret: it then authenticates at the token endpoint */
+  /** true when the app has at least one client secret or certificate: it then authenticates at the token endpoint */
   isConfidential: boolean;
 }
 
@@ -76,6 +77,7 @@ interface AppRow {
   native_auth_apis_enabled: number;
   require_mfa: number;
   password_count: number;
+  key_count: number;
 }
 
 const json = <T>(s: string): T => JSON.parse(s) as T;
@@ -100,7 +102,7 @@ const toApplication = (r: AppRow): Application => ({
   claimsMapping: json(r.claims_mapping_json),
   nativeAuthenticationApisEnabled: r.native_auth_apis_enabled === 1,
   requireMultifactorAuthentication: r.require_mfa === 1,
-  isConfidential: r.password_count > 0,
+  isConfidential: r.password_count + r.key_count > 0,
 });
 
 export type ApplicationInput = Omit<Application, 'tenantId' | 'isConfidential' | 'nativeAuthenticationApisEnabled' | 'requireMultifactorAuthentication'>
@@ -122,8 +124,28 @@ export const sha256 = (s: string): string => createHash('sha256').update(s, 'utf
 /** Graph's passwordCredential.hint: the secret's first three characters. */
 export const secretHint = (secretText: string): string => secretText.slice(0, 3);
 
-const SELECT = `SELECT a.*, (SELECT count(*) FROM app_passwords p WHERE p.tenant_id = a.tenant_id AND p.app_object_id = a.id) AS password_count
+const SELECT = `SELECT a.*, (SELECT count(*) FROM app_passwords p WHERE p.tenant_id = a.tenant_id AND p.app_object_id = a.id) AS password_count,
+  (SELECT count(*) FROM app_keys k WHERE k.tenant_id = a.tenant_id AND k.app_object_id = a.id) AS key_count
   FROM applications a`;
+
+interface KeyRow {
+  app_id: string;
+  key_id: string;
+  display_name: string | null;
+  custom_key_identifier: string | null;
+  cert_der_base64: string;
+  thumbprint_sha1: string;
+  thumbprint_sha256: string;
+  start_at: number;
+  end_at: number;
+}
+const toKeyCredential = (r: KeyRow): KeyCredential => ({
+  keyId: r.key_id, displayName: r.display_name, customKeyIdentifier: r.custom_key_identifier, certificate: r.cert_der_base64,
+  thumbprintSha1: r.thumbprint_sha1, thumbprintSha256: r.thumbprint_sha256, startAt: r.start_at, endAt: r.end_at,
+});
+
+/** What a presented client secret is: one of the app's current secrets, only an expired one, or none. */
+export type SecretCheck = 'valid' | 'expired' | 'invalid';
 
 export class ApplicationRepository {
   readonly #db: Db;
@@ -131,6 +153,8 @@ export class ApplicationRepository {
   readonly #upsert;
   readonly #secrets;
   readonly #upsertPassword;
+  readonly #keys;
+  readonly #insertKey;
 
   constructor(db: Db) {
     this.#db = db;
@@ -157,6 +181,15 @@ export class ApplicationRepository {
       VALUES (@tenantId, @appObjectId, @keyId, @displayName, @hint, @secretSha256, @startAt, @endAt)
       ON CONFLICT (tenant_id, key_id) DO UPDATE SET display_name = excluded.display_name, hint = excluded.hint,
         secret_sha256 = excluded.secret_sha256, start_at = excluded.start_at, end_at = excluded.end_at`);
+    this.#keys = db.prepare<[string], KeyRow>(`
+      SELECT a.app_id, k.* FROM app_keys k JOIN applications a ON a.tenant_id = k.tenant_id AND a.id = k.app_object_id
+      WHERE a.tenant_id = ? ORDER BY k.start_at, k.key_id`);
+    this.#insertKey = db.prepare(`
+      INSERT INTO app_keys (tenant_id, app_object_id, key_id, display_name, custom_key_identifier, cert_der_base64, thumbprint_sha1, thumbprint_sha256, start_at, end_at)
+      VALUES (@tenantId, @appObjectId, @keyId, @displayName, @customKeyIdentifier, @certificate, @thumbprintSha1, @thumbprintSha256, @startAt, @endAt)
+      ON CONFLICT (tenant_id, key_id) DO UPDATE SET app_object_id = excluded.app_object_id, display_name = excluded.display_name,
+        custom_key_identifier = excluded.custom_key_identifier, cert_der_base64 = excluded.cert_der_base64, thumbprint_sha1 = excluded.thumbprint_sha1,
+        thumbprint_sha256 = excluded.thumbprint_sha256, start_at = excluded.start_at, end_at = excluded.end_at`);
   }
 
   /**
@@ -164,7 +197,12 @@ export class ApplicationRepository {
    * looks an app up several times (client, resource, granted roles), and parsing rows each time was
    * most of the emulator's cost per token. All writes go through this class, so the cache is never stale.
    */
-  readonly #cache = new Map<string, { byAppId: Map<string, Application>; all: Application[]; secrets: Map<string, { sha256: Buffer; endAt: number | null }[]> }>();
+  readonly #cache = new Map<string, {
+    byAppId: Map<string, Application>;
+    all: Application[];
+    secrets: Map<string, { sha256: Buffer; endAt: number | null }[]>;
+    certificates: Map<string, Certificate[]>;
+  }>();
 
   #tenantApps(tenantId: string) {
     let entry = this.#cache.get(tenantId);
@@ -174,7 +212,13 @@ export class ApplicationRepository {
       for (const s of this.#secrets.all(tenantId)) {
         secrets.set(s.app_id, [...(secrets.get(s.app_id) ?? []), { sha256: Buffer.from(s.secret_sha256, 'hex'), endAt: s.end_at }]);
       }
-      entry = { all, byAppId: new Map(all.map((a) => [a.appId, a])), secrets };
+      const certificates = new Map<string, Certificate[]>();
+      for (const k of this.#keys.all(tenantId)) {
+        const credential = toKeyCredential(k);
+        const publicKey = new X509Certificate(Buffer.from(credential.certificate, 'base64')).publicKey;
+        certificates.set(k.app_id, [...(certificates.get(k.app_id) ?? []), { ...credential, publicKey }]);
+      }
+      entry = { all, byAppId: new Map(all.map((a) => [a.appId, a])), secrets, certificates };
       this.#cache.set(tenantId, entry);
     }
     return entry;
@@ -270,12 +314,73 @@ export class ApplicationRepository {
 
   /** True when `secret` is one of the app's unexpired client secrets (constant-time compare). */
   verifySecret(tenantId: string, appId: string, secret: string, now: number): boolean {
+    return this.checkSecret(tenantId, appId, secret, now) === 'valid';
+  }
+
+  /**
+   * Whether `secret` is a current secret of the app, only matches secrets past their endDateTime
+   * (Entra answers AADSTS7000222 then, not 7000215), or matches none. Constant-time compares.
+   */
+  checkSecret(tenantId: string, appId: string, secret: string, now: number): SecretCheck {
     const actual = this.#secretDigest(secret);
-    let ok = false;
+    let valid = false;
+    let expired = false;
     for (const s of this.#tenantApps(tenantId).secrets.get(appId.toLowerCase()) ?? []) {
-      if ((s.endAt === null || s.endAt > now) && timingSafeEqual(actual, s.sha256)) ok = true;
+      if (!timingSafeEqual(actual, s.sha256)) continue;
+      if (s.endAt === null || s.endAt > now) valid = true;
+      else expired = true;
     }
-    return ok;
+    return valid ? 'valid' : expired ? 'expired' : 'invalid';
+  }
+
+  // Certificate credentials (Graph keyCredentials). Writes clear the cache like every other write.
+  /** The app's certificates, parsed, for the token endpoint (from the cache). */
+  certificates(tenantId: string, appId: string): Certificate[] {
+    return this.#tenantApps(tenantId).certificates.get(appId.toLowerCase()) ?? [];
+  }
+
+  /** The app's certificate credentials as Graph lists them. */
+  keyCredentials(tenantId: string, appObjectId: string): KeyCredential[] {
+    return this.#db.prepare<[string, string], KeyRow>(
+      "SELECT '' AS app_id, k.* FROM app_keys k WHERE k.tenant_id = ? AND k.app_object_id = lower(?) ORDER BY k.start_at, k.key_id")
+      .all(tenantId, appObjectId)
+      .map(toKeyCredential);
+  }
+
+  /** Adds (or, by keyId, replaces) one certificate; throws InvalidCertificateError for a bad `key`. */
+  upsertKey(tenantId: string, appObjectId: string, input: KeyCredentialInput): KeyCredential {
+    const credential = keyCredentialFrom(input);
+    this.#cache.delete(tenantId);
+    this.#insertKey.run({ tenantId, appObjectId: appObjectId.toLowerCase(), ...credential });
+    return credential;
+  }
+
+  /**
+   * Graph's PATCH semantics for keyCredentials: the collection sent becomes the app's whole set.
+   * Entries are validated first, so a bad certificate changes nothing.
+   */
+  replaceKeys(tenantId: string, appObjectId: string, inputs: (KeyCredentialInput | { keyId: string; keep: true })[]): void {
+    const existing = new Map(this.keyCredentials(tenantId, appObjectId).map((k) => [k.keyId, k]));
+    const next = inputs.map((i) => {
+      if ('keep' in i) {
+        const k = existing.get(i.keyId.toLowerCase());
+        if (!k) throw new Error(`keyCredential ${i.keyId} has no key and is not one of the application's credentials`);
+        return k;
+      }
+      return keyCredentialFrom(i);
+    });
+    this.#cache.delete(tenantId);
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM app_keys WHERE tenant_id = ? AND app_object_id = lower(?)').run(tenantId, appObjectId);
+      for (const k of next) this.#insertKey.run({ tenantId, appObjectId: appObjectId.toLowerCase(), ...k });
+    })();
+  }
+
+  /** Removes a certificate; false when the app has none with this key id. */
+  removeKey(tenantId: string, appObjectId: string, keyId: string): boolean {
+    this.#cache.delete(tenantId);
+    return this.#db.prepare('DELETE FROM app_keys WHERE tenant_id = ? AND app_object_id = lower(?) AND key_id = lower(?)')
+      .run(tenantId, appObjectId, keyId).changes > 0;
   }
 }
 

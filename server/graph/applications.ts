@@ -6,6 +6,7 @@ import { callerOf, readOrWrite, requirePermission } from './auth.js';
 import { badRequest, notFound } from './errors.js';
 import { queryOptions } from './odata.js';
 import type { GraphDeps } from './routes.js';
+import { keyCredentialJson, keyCredentialRoutes, replaceKeyCredentials } from './key-credentials.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'));
 const YEARS_2 = 2 * 365 * 24 * 60 * 60 * 1000;
@@ -13,7 +14,8 @@ const YEARS_2 = 2 * 365 * 24 * 60 * 60 * 1000;
 export function applicationRoutes(app: FastifyInstance, deps: GraphDeps): void {
   const { directory: d, clock, random, graphBase } = deps;
 
-  function entity(a: Application, tenant: Tenant): Record<string, unknown> {
+  /** `withKey`: Graph returns keyCredentials' `key` only to `GET /applications/{id}?$select=keyCredentials`. */
+  function entity(a: Application, tenant: Tenant, withKey = false): Record<string, unknown> {
     return {
       id: a.id, appId: a.appId, displayName: a.displayName, signInAudience: 'AzureADMyOrg', identifierUris: a.identifierUris,
       isFallbackPublicClient: a.isFallbackPublicClient,
@@ -28,10 +30,11 @@ export function applicationRoutes(app: FastifyInstance, deps: GraphDeps): void {
       passwordCredentials: d.applications.passwordCredentials(tenant.id, a.id).map((p) => ({
         customKeyIdentifier: null, displayName: p.displayName, endDateTime: iso(p.endAt), hint: p.hint, keyId: p.keyId, secretText: null, startDateTime: iso(p.startAt),
       })),
+      keyCredentials: d.applications.keyCredentials(tenant.id, a.id).map((k) => keyCredentialJson(k, withKey)),
     };
   }
   const SELECTABLE = ['id', 'appId', 'displayName', 'signInAudience', 'identifierUris', 'isFallbackPublicClient', 'web', 'spa', 'publicClient', 'api', 'appRoles',
-    'requiredResourceAccess', 'groupMembershipClaims', 'passwordCredentials'];
+    'requiredResourceAccess', 'groupMembershipClaims', 'passwordCredentials', 'keyCredentials'];
   const project = (e: Record<string, unknown>, select: string[] | undefined) => {
     if (!select) return e;
     for (const p of select) if (!SELECTABLE.includes(p)) throw badRequest(`Could not find a property named '${p}' on type 'microsoft.graph.application'.`);
@@ -60,11 +63,12 @@ export function applicationRoutes(app: FastifyInstance, deps: GraphDeps): void {
       const caller = read(req);
       const q = queryOptions(req, ['$select']);
       const p = req.params as { id?: string; key?: string };
-      return { '@odata.context': `${graphBase}/$metadata#applications/$entity`, ...project(entity(appOr404(caller.tenant, p.id ?? p.key ?? ''), caller.tenant), q.select) };
+      const withKey = q.select?.includes('keyCredentials') ?? false;
+      return { '@odata.context': `${graphBase}/$metadata#applications/$entity`, ...project(entity(appOr404(caller.tenant, p.id ?? p.key ?? ''), caller.tenant, withKey), q.select) };
     });
   }
 
-  /** PATCH: redirect URIs and display name; they take effect at once (the repository clears its cache). */
+  /** PATCH: redirect URIs, display name and certificates; they take effect at once (the repository clears its cache). */
   app.patch('/v1.0/applications/:id', async (req, reply) => {
     const caller = write(req);
     const a = appOr404(caller.tenant, (req.params as { id: string }).id);
@@ -77,13 +81,16 @@ export function applicationRoutes(app: FastifyInstance, deps: GraphDeps): void {
     };
     for (const [k, v] of Object.entries(body)) {
       const o = (v ?? {}) as Record<string, unknown>;
+      if (k === 'keyCredentials') continue; // replaced below, once the other members are known good
       if (k === 'displayName' && typeof v === 'string' && v) next.displayName = v;
       else if (k === 'web' && Object.keys(o).every((x) => x === 'redirectUris')) next.webRedirectUris = uris(o.redirectUris, 'web.redirectUris');
       else if (k === 'spa' && Object.keys(o).every((x) => x === 'redirectUris')) next.spaRedirectUris = uris(o.redirectUris, 'spa.redirectUris');
       else if (k === 'publicClient' && Object.keys(o).every((x) => x === 'redirectUris')) next.publicRedirectUris = uris(o.redirectUris, 'publicClient.redirectUris');
       else if (k === 'groupMembershipClaims' && (v === null || ['None', 'SecurityGroup', 'All'].includes(String(v)))) continue;
-      else throw badRequest(`Updating '${k}' this way is not supported by ciam-emulator (it updates displayName, web/spa/publicClient.redirectUris and groupMembershipClaims).`);
+      else throw badRequest(`Updating '${k}' this way is not supported by ciam-emulator (it updates displayName, web/spa/publicClient.redirectUris, groupMembershipClaims and keyCredentials).`);
     }
+    // Graph's PATCH replaces the whole keyCredentials collection (validated before anything is written).
+    if ('keyCredentials' in body) replaceKeyCredentials(deps, caller.tenant, a, body.keyCredentials);
     const { isConfidential: _c, tenantId: _t, ...input } = next as Application;
     d.applications.upsert(caller.tenant.id, input, clock.nowMs());
     if ('groupMembershipClaims' in body) d.groups.setGroupMembershipClaims(caller.tenant.id, a.appId, body.groupMembershipClaims as string | null);
@@ -106,6 +113,8 @@ export function applicationRoutes(app: FastifyInstance, deps: GraphDeps): void {
     return { '@odata.context': `${graphBase}/$metadata#microsoft.graph.passwordCredential`, customKeyIdentifier: null, displayName,
       endDateTime: iso(end), hint: secretText.slice(0, 3), keyId, secretText, startDateTime: iso(start) };
   });
+
+  keyCredentialRoutes(app, deps, { appOr404, write });
 
   app.post('/v1.0/applications/:id/removePassword', async (req, reply) => {
     const caller = write(req);

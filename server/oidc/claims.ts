@@ -145,7 +145,7 @@ interface TokenLike {
  * shape (`iss` sts.windows.net, `appid`, `appidacr`).
  */
 export function createAccessTokenCustomizer({ directory, tenant, resources }: ClaimsDeps) {
-  return async function customizeJwt(_ctx: unknown, token: TokenLike, jwt: JwtStructure): Promise<void> {
+  return async function customizeJwt(ctx: unknown, token: TokenLike, jwt: JwtStructure): Promise<void> {
     const p = jwt.payload;
     jwt.header = { typ: 'JWT' };
     const clientId = String(p.client_id);
@@ -153,7 +153,9 @@ export function createAccessTokenCustomizer({ directory, tenant, resources }: Cl
     const resourceAppId = appIdFromIndicator(String(p.aud));
     const resource = resources.byAppId(resourceAppId);
     const v1 = resource?.accessTokenVersion === 1;
-    const acr = client?.isConfidential ? '1' : '0';
+    // Entra's azpacr/appidacr: 0 public client, 1 client secret, 2 certificate (client assertion).
+    const authMethod = (ctx as { oidc?: { client?: { clientAuthMethod?: string } } } | undefined)?.oidc?.client?.clientAuthMethod;
+    const acr = authMethod === 'private_key_jwt' ? '2' : client?.isConfidential ? '1' : '0';
 
     p.aud = v1 ? (resource?.identifierUris[0] ?? `api://${resourceAppId}`) : resourceAppId;
     if (v1) {

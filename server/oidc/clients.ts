@@ -1,5 +1,6 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { Application } from '../directory/index.js';
+import type { Certificate } from '../directory/key-credentials.js';
 
 /**
  * oidc-provider's Client, derived from an app registration on every lookup, so a change to the
@@ -9,16 +10,37 @@ import type { Application } from '../directory/index.js';
 const built = new WeakMap<Application, ClientMetadata>();
 
 /** The same registration object (cached by the repository until it changes) gives the same metadata object. */
-export function clientMetadata(app: Application): ClientMetadata {
+export function clientMetadata(app: Application, certificates: readonly Certificate[] = []): ClientMetadata {
   let metadata = built.get(app);
   if (!metadata) {
-    metadata = buildClientMetadata(app);
+    metadata = buildClientMetadata(app, certificates);
     built.set(app, metadata);
   }
   return metadata;
 }
 
-function buildClientMetadata(app: Application): ClientMetadata {
+/**
+ * The app's certificates as the client's JWKS, for oidc-provider's private_key_jwt. msal-node's
+ * assertions carry `x5t` or `x5t#S256` and no `kid`, so every key is tried; then
+ * ./client-assertions.ts checks that the certificate the header names is registered, signed it and
+ * is current (Entra finds the key by thumbprint). No `alg`: one certificate verifies RS256 and
+ * PS256 assertions alike.
+ */
+function certificateJwks(certificates: readonly Certificate[]): ClientMetadata['jwks'] | undefined {
+  if (certificates.length === 0) return undefined;
+  const b64url = (hex: string) => Buffer.from(hex, 'hex').toString('base64url');
+  return {
+    // One entry per form of `kid` clients send (MSAL.NET: the base64url thumbprint, SHA-1 or SHA-256;
+    // others the hex thumbprint): a `kid` in the header must equal the key's to select it.
+    keys: certificates.flatMap((c) => {
+      const jwk = { ...(c.publicKey.export({ format: 'jwk' }) as { kty: string; n: string; e: string }), use: 'sig', x5c: [c.certificate] };
+      return [b64url(c.thumbprintSha1), b64url(c.thumbprintSha256), c.thumbprintSha1].map((kid) => ({ ...jwk, kid }));
+    }),
+  } as ClientMetadata['jwks'];
+}
+
+function buildClientMetadata(app: Application, certificates: readonly Certificate[]): ClientMetadata {
+  const jwks = certificateJwks(certificates);
   const redirectUris = [...new Set([...app.webRedirectUris, ...app.spaRedirectUris, ...app.publicRedirectUris])];
   const interactive = redirectUris.length > 0;
   const implicit = app.idTokenIssuance || app.accessTokenIssuance;
@@ -34,7 +56,11 @@ function buildClientMetadata(app: Application): ClientMetadata {
     client_id: app.appId,
     client_name: app.displayName,
     // Secrets are checked against the directory (compareClientSecret); this value is never compared.
+    // Entra lets a confidential app authenticate with a secret or a certificate on any request; the
+    // registered method is client_secret_post and provider.ts switches to private_key_jwt for a
+    // request that carries a client_assertion.
     ...(app.isConfidential ? { client_secret: 'stored-in-the-directory', token_endpoint_auth_method: 'client_secret_post' } : { token_endpoint_auth_method: 'none' }),
+    ...(jwks ? { jwks } : {}),
     redirect_uris: redirectUris,
     // Entra accepts any registered redirect URI as a post-logout redirect.
     post_logout_redirect_uris: redirectUris,

@@ -1,5 +1,7 @@
 import { errors } from 'oidc-provider';
 import { AadError } from '../errors.js';
+import type { Certificate } from '../directory/key-credentials.js';
+import { assertionError, type AssertionFacts } from './client-assertions.js';
 
 /**
  * oidc-provider says what went wrong in OAuth terms; Entra says it with an AADSTS code. This maps
@@ -22,6 +24,12 @@ export interface MappingContext {
   clientIsPublic: boolean | undefined;
   /** the request tried to authenticate with a client secret */
   sentSecret: boolean;
+  /** the request's client_assertion (unverified), when it sent one */
+  assertion?: AssertionFacts;
+  /** the client's registered certificates (for assertion errors) */
+  certificates?: readonly Certificate[];
+  /** now, for AADSTS700024's "Current time" */
+  nowMs?: number;
   redirectUri: string | undefined;
   responseType: string | undefined;
   /** the refresh token or code belonged to a SPA redirect URI */
@@ -47,9 +55,12 @@ export function toAadError(err: ProviderErrorLike, m: MappingContext): AadError 
   switch (error) {
     case 'invalid_client':
       if (detail.startsWith('the provided authentication mechanism does not match')) {
-        return m.clientIsPublic && m.sentSecret ? new AadError(700025) : new AadError(7000218);
+        return m.clientIsPublic && (m.sentSecret || m.assertion) ? new AadError(700025) : new AadError(7000218);
       }
       if (detail === 'invalid secret provided') return new AadError(7000215, { clientId: m.clientId });
+      if (m.assertion && m.clientId && m.clientIsPublic === false && detail !== 'client not found') {
+        return assertionError(detail, m.clientId, m.certificates ?? [], m.assertion, m.nowMs ?? 0);
+      }
       if (!m.clientId) return new AadError(900144, { name: 'client_id' });
       return new AadError(700016, { clientId: m.clientId, tenant: m.tenantName });
     case 'invalid_redirect_uri':

@@ -7,6 +7,7 @@ import type { Directory, Tenant } from '../directory/index.js';
 import { AadError, entraTimestamp, errorUri, toOAuthBody } from '../errors.js';
 import type { EventEmitter } from 'node:events';
 import { toAadError, type MappingContext, type ProviderErrorLike } from './entra-errors.js';
+import { assertionFacts } from './client-assertions.js';
 
 /**
  * oidc-provider post-processing that makes its answers Entra's: the discovery document's keys, the
@@ -103,7 +104,8 @@ function shapeDiscovery(doc: Record<string, unknown>, base: string): void {
   for (const key of NOT_IN_ENTRA_DISCOVERY) delete doc[key];
   doc.subject_types_supported = ['pairwise'];
   doc.id_token_signing_alg_values_supported = ['RS256'];
-  doc.token_endpoint_auth_methods_supported = ['client_secret_post', 'client_secret_basic'];
+  // Entra's order (oidc-and-msal.md §1.3); certificate credentials are private_key_jwt.
+  doc.token_endpoint_auth_methods_supported = ['client_secret_post', 'private_key_jwt', 'client_secret_basic'];
   doc.response_modes_supported = ['query', 'fragment', 'form_post'];
   doc.scopes_supported = ['openid', 'profile', 'email', 'offline_access'];
   // MSAL derives the device code URL from the token URL; it is published as Entra does.
@@ -124,7 +126,7 @@ function shapeTokenResponse(ctx: KoaContextWithOIDC, tenantId: string): void {
   if (wantsClientInfo && accountId) body.client_info = clientInfo(accountId, tenantId);
 }
 
-export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'directory' | 'tenant'>): MappingContext {
+export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'directory' | 'tenant'> & { clock?: Clock }): MappingContext {
   const oidc = ctx.oidc;
   const params = (oidc?.params ?? {}) as Record<string, unknown>;
   const body = (oidc?.body ?? {}) as Record<string, unknown>;
@@ -132,7 +134,9 @@ export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'd
   const basic = /^Basic (.+)$/i.exec(ctx.get('authorization'))?.[1];
   const basicId = basic ? safeDecode(Buffer.from(basic, 'base64').toString('utf8').split(':')[0] ?? '') : undefined;
   const pick = (k: string) => [params[k], body[k], query[k]].find((v) => typeof v === 'string') as string | undefined;
-  const clientId = oidc?.client?.clientId ?? pick('client_id') ?? basicId;
+  const assertion = body.client_assertion !== undefined ? assertionFacts(body.client_assertion) ?? {} : undefined;
+  // oidc-provider takes the client from the assertion's `sub` when the form names none.
+  const clientId = oidc?.client?.clientId ?? pick('client_id') ?? basicId ?? assertion?.sub;
   const app = clientId ? deps.directory.applications.findByAppId(deps.tenant.id, clientId) : undefined;
   const route = oidc?.route === 'token' ? 'token' : oidc?.route === 'authorization' || oidc?.route === 'resume' ? 'authorization' : 'other';
   return {
@@ -141,6 +145,11 @@ export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'd
     clientId,
     clientIsPublic: app ? !app.isConfidential : undefined,
     sentSecret: typeof body.client_secret === 'string' || Boolean(basic),
+    ...(assertion ? {
+      assertion,
+      certificates: app ? deps.directory.applications.certificates(deps.tenant.id, app.appId) : [],
+      ...(deps.clock ? { nowMs: deps.clock.nowMs() } : {}),
+    } : {}),
     redirectUri: pick('redirect_uri'),
     responseType: pick('response_type'),
     spa: Boolean(app && !app.isConfidential && app.spaRedirectUris.length > 0),

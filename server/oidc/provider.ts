@@ -12,6 +12,7 @@ import { createAccessTokenCustomizer, createFindAccount, mappedClaimNames, pairw
 import { ResourceResolver, grantedOn, resourceIndicator, appIdFromIndicator } from './resources.js';
 import { providerError, toAadError, type ProviderErrorLike } from './entra-errors.js';
 import { spaCodeWithoutPkce } from './spa-redemption.js';
+import { createAssertionCheck, installClientAssertions } from './client-assertions.js';
 import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
 import { handler as authorizationCodeGrant, parameters as authorizationCodeParameters } from 'oidc-provider/lib/actions/grants/authorization_code.js';
 import { installEntraShape, mappingContext, state, type ErrorPageRenderer } from './entra-shape.js';
@@ -71,7 +72,7 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
       db, clock, tenantId: tenant.id,
       clientSource: (id) => {
         const app = findApp(id);
-        return app && clientMetadata(app);
+        return app && clientMetadata(app, directory.applications.certificates(tenant.id, app.appId));
       },
     }),
     jwks: deps.jwks as Configuration['jwks'],
@@ -235,7 +236,9 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
       // Client secrets are stored hashed, so HMAC (client_secret_jwt) cannot work; Entra does not offer it either.
       clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256'],
     },
-    clientAuthMethods: ['none', 'client_secret_post', 'client_secret_basic'],
+    // Certificate credentials are private_key_jwt (./client-assertions.ts lets an app with a secret use them too).
+    clientAuthMethods: ['none', 'client_secret_post', 'client_secret_basic', 'private_key_jwt'],
+    assertJwtClientAuthClaimsAndHeader: createAssertionCheck({ directory, tenant, clock }) as Configuration['assertJwtClientAuthClaimsAndHeader'],
     discovery: {
       claim_types_supported: undefined,
       // The Entra keys MSAL and Microsoft.Identity.Web look for (oidc-and-msal.md §1.3).
@@ -256,8 +259,12 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
 
   const Client = provider.Client as unknown as { prototype: Record<string, unknown>; Schema: { prototype: Record<string, unknown> } };
   Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string }, actual: string) {
-    return directory.applications.verifySecret(tenant.id, this.clientId, actual, clock.nowMs());
+    const verdict = directory.applications.checkSecret(tenant.id, this.clientId, actual, clock.nowMs());
+    // Entra tells a secret past its endDateTime apart from a wrong one (AADSTS7000222).
+    if (verdict === 'expired') throw providerError(new AadError(7000222, { clientId: this.clientId }));
+    return verdict === 'valid';
   };
+  installClientAssertions(provider, { tenant, publicUrl: config.publicUrl });
   // Entra puts `sid` in every id_token; oidc-provider only for back-channel logout clients.
   Client.prototype.includeSid = () => true;
   // Entra lets web apps use implicit id_token with http://localhost redirect URIs (Microsoft.Identity.Web's default).
