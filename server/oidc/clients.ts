@@ -1,5 +1,6 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { Application } from '../directory/index.js';
+import { redirectUriForms } from '../directory/applications.js';
 
 /**
  * oidc-provider's Client, derived from an app registration on every lookup, so a change to the
@@ -19,7 +20,9 @@ export function clientMetadata(app: Application): ClientMetadata {
 }
 
 function buildClientMetadata(app: Application): ClientMetadata {
-  const redirectUris = [...new Set([...app.webRedirectUris, ...app.spaRedirectUris, ...app.publicRedirectUris])];
+  // oidc-provider matches redirect URIs exactly; Entra also takes a path-less URI with or without
+  // its `/`, so both forms are listed (redirectUriForms).
+  const redirectUris = [...new Set([...app.webRedirectUris, ...app.spaRedirectUris, ...app.publicRedirectUris].flatMap(redirectUriForms))];
   const interactive = redirectUris.length > 0;
   const implicit = app.idTokenIssuance || app.accessTokenIssuance;
   const responseTypes = interactive
