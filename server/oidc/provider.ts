@@ -12,6 +12,7 @@ import { createAccessTokenCustomizer, createFindAccount, mappedClaimNames, pairw
 import { ResourceResolver, grantedOn, resourceIndicator, appIdFromIndicator } from './resources.js';
 import { providerError, toAadError, type ProviderErrorLike } from './entra-errors.js';
 import { spaCodeWithoutPkce } from './spa-redemption.js';
+import { registerMultiResourceRefresh } from './refresh-grant.js';
 import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
 import { handler as authorizationCodeGrant, parameters as authorizationCodeParameters } from 'oidc-provider/lib/actions/grants/authorization_code.js';
 import { installEntraShape, mappingContext, state, type ErrorPageRenderer } from './entra-shape.js';
@@ -120,6 +121,8 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
           } catch (e) {
             throw e instanceof AadError ? providerError(e) : e;
           }
+          // Scopes written in another case go on in the registered spelling, as Entra answers them.
+          if (scope && ctx.oidc.params) ctx.oidc.params.scope = resources.canonicalScope(scope);
           if (resolved.resource) return resourceIndicator(resolved.resource.app.appId);
           if (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials') {
             throw providerError(new AadError(70011, { detail: `The scope '${scope ?? ''}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).` }));
@@ -210,8 +213,8 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
         const resourceAppId = appIdFromIndicator(indicator);
         const allowed = new Set(server.scope.split(' '));
         const requested = [...ctx.oidc.requestParamScopes].filter((s) => allowed.has(s));
-        const granted = new Set(grantedOn(app, resourceAppId).scopes);
-        const missing = requested.filter((s) => !s.endsWith('/.default') && !granted.has(s.slice(s.lastIndexOf('/') + 1)));
+        const granted = new Set(grantedOn(app, resourceAppId).scopes.map((g) => g.toLowerCase()));
+        const missing = requested.filter((s) => !s.endsWith('/.default') && !granted.has(s.slice(s.lastIndexOf('/') + 1).toLowerCase()));
         if (missing.length) throw providerError(new AadError(65001, { clientId: client.clientId }));
         grant.addResourceScope(indicator, requested.join(' '));
       }
@@ -277,6 +280,7 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     if (missing) throw providerError(missing);
     await authorizationCodeGrant(provider, helpers, ctx);
   }, [...authorizationCodeParameters, 'resource'], ['resource']);
+  registerMultiResourceRefresh({ provider, helpers, resources, findApp });
 
   installEntraShape(provider, { tenant, config, directory, renderErrorPage: deps.renderErrorPage, clock });
   return { tenant, issuer, provider, callback: provider.callback(), resources };

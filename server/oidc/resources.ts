@@ -39,7 +39,7 @@ export interface ResolvedScopes {
   oidc: string[];
   resource?: {
     app: ResourceApp;
-    /** the scope strings exactly as requested, e.g. `api://4444…/ToDoList.Read` */
+    /** the scope strings as requested, in the registered case, e.g. `api://4444…/ToDoList.Read` */
     requested: string[];
   };
 }
@@ -116,16 +116,41 @@ export class ResourceResolver {
       const name = slash > 0 ? s.slice(slash + 1) : s;
       const app = this.findByPrefix(prefix);
       if (!app) throw new AadError(500011, { resource: prefix, tenant: this.#tenantName });
-      if (name !== '.default' && !app.scopeNames.includes(name)) {
+      // Entra matches scope values without regard to case (ToDolist.Read finds ToDoList.Read).
+      const lower = name.toLowerCase();
+      if (lower !== '.default' && !app.scopeNames.some((n) => n.toLowerCase() === lower)) {
         throw new AadError(70011, { detail: `The scope '${s}' does not exist.` });
       }
       const entry = byApp.get(app.appId) ?? { app, requested: [] };
-      entry.requested.push(s);
+      entry.requested.push(this.canonical(app, s));
       byApp.set(app.appId, entry);
     }
     if (byApp.size > 1) throw new AadError(700022, { scope: scope ?? '' });
     const [resource] = byApp.values();
     return resource ? { oidc, resource } : { oidc };
+  }
+
+  /**
+   * A scope value in the form the resource registered it, whatever its case: Entra answers with the
+   * "corrected" case, in the token's `scp` and the response's `scope` (MSAL compares scopes without
+   * regard to case for that reason). A value the resource does not know comes back unchanged.
+   */
+  canonical(app: ResourceApp, scope: string): string {
+    const lower = scope.toLowerCase();
+    return this.scopeForms(app).find((f) => f.toLowerCase() === lower) ?? scope;
+  }
+
+  /**
+   * A scope parameter with every resource scope in its registered spelling (see canonical); OIDC
+   * scopes and values naming no known resource are left for the usual checks to refuse.
+   */
+  canonicalScope(scope: string): string {
+    return scope.split(' ').filter(Boolean).map((s) => {
+      if (OIDC_SCOPES.has(s)) return s;
+      const slash = s.lastIndexOf('/');
+      const app = this.findByPrefix(slash > 0 ? s.slice(0, slash) : GRAPH_APP_ID);
+      return app ? this.canonical(app, s) : s;
+    }).join(' ');
   }
 
   /** Every way a client may write this resource's scopes (so the token's `scope` keeps the requested form). */
