@@ -270,6 +270,16 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     invalidate.call(this, message, code);
   };
 
+  // Entra answers a code redeemed twice with AADSTS54005 "…or use an existing refresh token": the
+  // tokens issued from it stay valid. oidc-provider revokes the whole grant (helpers/grant_source.js,
+  // every model's revokeByGrantId, which revokeGrantPolicy does not cover), so a replay is answered
+  // here, before its grant sees the code.
+  const replayedCode = async (ctx: KoaContextWithOIDC, value: string | undefined) => {
+    if (!value || !ctx.oidc.client) return false;
+    const code = await provider.AuthorizationCode.find(value, { ignoreExpiration: true });
+    return Boolean(code && code.clientId === ctx.oidc.client.clientId && (code as unknown as { consumed?: number }).consumed && !code.isExpired);
+  };
+
   // The authorization_code grant as oidc-provider implements it, after Entra's PKCE rule for SPA
   // redirect URIs (./spa-redemption.ts): checked before the code is looked up or consumed.
   const helpers = Object.fromEntries(Object.entries(grantHelpers).map(([name, helper]) => [name, (helper as (...a: unknown[]) => unknown).bind(undefined, provider)]));
@@ -278,6 +288,7 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     const app = ctx.oidc.client ? findApp(ctx.oidc.client.clientId) : undefined;
     const missing = app && params.redirect_uri ? spaCodeWithoutPkce(app, params.redirect_uri, params.code_verifier) : undefined;
     if (missing) throw providerError(missing);
+    if (await replayedCode(ctx, params.code)) throw providerError(new AadError(54005));
     await authorizationCodeGrant(provider, helpers, ctx);
   }, [...authorizationCodeParameters, 'resource'], ['resource']);
   registerMultiResourceRefresh({ provider, helpers, resources, findApp });
