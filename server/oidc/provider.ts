@@ -122,7 +122,7 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
             throw e instanceof AadError ? providerError(e) : e;
           }
           // Scopes written in another case go on in the registered spelling, as Entra answers them.
-          if (scope && ctx.oidc.params) ctx.oidc.params.scope = resources.canonicalScope(scope);
+          if (scope && ctx.oidc.params && resolved.canonical !== scope) ctx.oidc.params.scope = resolved.canonical;
           if (resolved.resource) return resourceIndicator(resolved.resource.app.appId);
           if (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials') {
             throw providerError(new AadError(70011, { detail: `The scope '${scope ?? ''}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).` }));

@@ -3,7 +3,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { Application } from '../directory/index.js';
 import { AadError } from '../errors.js';
 import { providerError } from './entra-errors.js';
-import { grantedOn, resourceIndicator, type ResourceResolver } from './resources.js';
+import { grantedOn, resourceIndicator, type ResolvedScopes, type ResourceResolver } from './resources.js';
 import { handler as refreshTokenGrant, parameters as refreshTokenParameters } from 'oidc-provider/lib/actions/grants/refresh_token.js';
 
 /**
@@ -15,7 +15,7 @@ import { handler as refreshTokenGrant, parameters as refreshTokenParameters } fr
  * resource scope the token lacks extends the token and its grant to that scope. A scope the app has no
  * consent for fails as at /authorize (AADSTS65001); an unknown one as always (AADSTS70011).
  *
- * Scope values are put in their registered spelling first, as at /authorize (./resources.ts).
+ * Scope values are put in their registered spelling first, as at /authorize (./resources.ts canonical).
  */
 export interface RefreshGrantDeps {
   provider: Provider;
@@ -44,19 +44,19 @@ export function registerMultiResourceRefresh({ provider, helpers, resources, fin
   provider.registerGrantType('refresh_token', async function refreshToken(ctx: KoaContextWithOIDC) {
     const params = ctx.oidc.params as Record<string, string | undefined>;
     if (params.scope) {
-      params.scope = resources.canonicalScope(params.scope);
-      await extendToRequestedResource(ctx, params.scope, params.refresh_token);
+      let resolved;
+      try {
+        resolved = resources.resolve(params.scope);
+      } catch (e) {
+        throw e instanceof AadError ? providerError(e) : e;
+      }
+      params.scope = resolved.canonical;
+      await extendToRequestedResource(ctx, resolved, params.refresh_token);
     }
     await refreshTokenGrant(provider, helpers, ctx);
   }, [...refreshTokenParameters, 'resource'], ['resource']);
 
-  async function extendToRequestedResource(ctx: KoaContextWithOIDC, scope: string, value: string | undefined): Promise<void> {
-    let resolved;
-    try {
-      resolved = resources.resolve(scope);
-    } catch (e) {
-      throw e instanceof AadError ? providerError(e) : e;
-    }
+  async function extendToRequestedResource(ctx: KoaContextWithOIDC, resolved: ResolvedScopes, value: string | undefined): Promise<void> {
     const client = ctx.oidc.client;
     if (!resolved.resource || !client || !value) return;
     const RefreshToken = provider.RefreshToken as unknown as { find(v: string, o: { ignoreExpiration: boolean }): Promise<StoredRefreshToken | undefined> };

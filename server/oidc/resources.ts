@@ -36,6 +36,8 @@ export interface ResourceApp {
 }
 
 export interface ResolvedScopes {
+  /** the scope parameter with each resource scope in its registered spelling (see canonical) */
+  canonical: string;
   oidc: string[];
   resource?: {
     app: ResourceApp;
@@ -105,10 +107,12 @@ export class ResourceResolver {
   /** Splits a scope parameter into OIDC scopes and at most one resource, or throws Entra's error. */
   resolve(scope: string | undefined): ResolvedScopes {
     const oidc: string[] = [];
+    const canonical: string[] = [];
     const byApp = new Map<string, { app: ResourceApp; requested: string[] }>();
     for (const s of (scope ?? '').split(' ').filter(Boolean)) {
       if (OIDC_SCOPES.has(s)) {
         oidc.push(s);
+        canonical.push(s);
         continue;
       }
       const slash = s.lastIndexOf('/');
@@ -122,12 +126,14 @@ export class ResourceResolver {
         throw new AadError(70011, { detail: `The scope '${s}' does not exist.` });
       }
       const entry = byApp.get(app.appId) ?? { app, requested: [] };
-      entry.requested.push(this.canonical(app, s));
+      const registered = this.canonical(app, s);
+      entry.requested.push(registered);
+      canonical.push(registered);
       byApp.set(app.appId, entry);
     }
     if (byApp.size > 1) throw new AadError(700022, { scope: scope ?? '' });
     const [resource] = byApp.values();
-    return resource ? { oidc, resource } : { oidc };
+    return resource ? { canonical: canonical.join(' '), oidc, resource } : { canonical: canonical.join(' '), oidc };
   }
 
   /**
@@ -138,19 +144,6 @@ export class ResourceResolver {
   canonical(app: ResourceApp, scope: string): string {
     const lower = scope.toLowerCase();
     return this.scopeForms(app).find((f) => f.toLowerCase() === lower) ?? scope;
-  }
-
-  /**
-   * A scope parameter with every resource scope in its registered spelling (see canonical); OIDC
-   * scopes and values naming no known resource are left for the usual checks to refuse.
-   */
-  canonicalScope(scope: string): string {
-    return scope.split(' ').filter(Boolean).map((s) => {
-      if (OIDC_SCOPES.has(s)) return s;
-      const slash = s.lastIndexOf('/');
-      const app = this.findByPrefix(slash > 0 ? s.slice(0, slash) : GRAPH_APP_ID);
-      return app ? this.canonical(app, s) : s;
-    }).join(' ');
   }
 
   /** Every way a client may write this resource's scopes (so the token's `scope` keeps the requested form). */
