@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
 import type { Clock } from '../clock.js';
 import type { Directory, Tenant } from '../directory/index.js';
-import { redirectUriPlatform } from '../directory/applications.js';
+import { redirectUriForms, redirectUriPlatform } from '../directory/applications.js';
 import { AadError } from '../errors.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientMetadata } from './clients.js';
@@ -274,10 +274,10 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
   // tokens issued from it stay valid. oidc-provider revokes the whole grant (helpers/grant_source.js,
   // every model's revokeByGrantId, which revokeGrantPolicy does not cover), so a replay is answered
   // here, before its grant sees the code.
-  const replayedCode = async (ctx: KoaContextWithOIDC, value: string | undefined) => {
-    if (!value || !ctx.oidc.client) return false;
+  const findCode = async (ctx: KoaContextWithOIDC, value: string | undefined) => {
+    if (!value || !ctx.oidc.client) return undefined;
     const code = await provider.AuthorizationCode.find(value, { ignoreExpiration: true });
-    return Boolean(code && code.clientId === ctx.oidc.client.clientId && (code as unknown as { consumed?: number }).consumed && !code.isExpired);
+    return code && code.clientId === ctx.oidc.client.clientId ? code as typeof code & { consumed?: number } : undefined;
   };
 
   // The authorization_code grant as oidc-provider implements it, after Entra's PKCE rule for SPA
@@ -288,7 +288,10 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     const app = ctx.oidc.client ? findApp(ctx.oidc.client.clientId) : undefined;
     const missing = app && params.redirect_uri ? spaCodeWithoutPkce(app, params.redirect_uri, params.code_verifier) : undefined;
     if (missing) throw providerError(missing);
-    if (await replayedCode(ctx, params.code)) throw providerError(new AadError(54005));
+    const code = await findCode(ctx, params.code);
+    if (code?.consumed && !code.isExpired) throw providerError(new AadError(54005));
+    // A path-less redirect URI is the same with or without its `/` at redemption too (redirectUriForms).
+    if (code?.redirectUri && params.redirect_uri && redirectUriForms(code.redirectUri).includes(params.redirect_uri)) params.redirect_uri = code.redirectUri;
     await authorizationCodeGrant(provider, helpers, ctx);
   }, [...authorizationCodeParameters, 'resource'], ['resource']);
   registerMultiResourceRefresh({ provider, helpers, resources, findApp });

@@ -44,6 +44,21 @@ describe('redirect URI matching', () => {
     expect(r.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
   });
 
+  it('redeems a code issued to http://localhost:3000/ with http://localhost:3000, and refuses it for another registered URI (AADSTS70000)', async () => {
+    const code = async () => {
+      const { verifier, challenge } = pkce();
+      const page = await authorize({ client_id: DEFAULT.spa, redirect_uri: 'http://localhost:3000/', code_challenge: challenge, code_challenge_method: 'S256', response_mode: 'fragment' });
+      return { code: new URLSearchParams(new URL(page.url).hash.slice(1)).get('code')!, verifier };
+    };
+    const redeem = (c: { code: string; verifier: string }, redirectUri: string) => postForm(token,
+      { grant_type: 'authorization_code', client_id: DEFAULT.spa, code: c.code, code_verifier: c.verifier, redirect_uri: redirectUri }, { origin: 'http://localhost:3000' });
+    const same = await redeem(await code(), 'http://localhost:3000');
+    expect(same.status, JSON.stringify(same.body)).toBe(200);
+    const other = await redeem(await code(), 'http://localhost:3000/redirect');
+    expect(other.status).toBe(400);
+    expect(other.body).toMatchObject({ error: 'invalid_grant', error_codes: [70000] });
+  });
+
   it('accepts http://localhost:3001 for a web app that registered http://localhost:3001/ (the other direction)', async () => {
     const page = await authorize({ client_id: DEFAULT.web, redirect_uri: 'http://localhost:3001' });
     const landed = new URL(page.url);
