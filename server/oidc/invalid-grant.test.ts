@@ -88,6 +88,15 @@ describe('bad codes and refresh tokens are invalid_grant', () => {
     expect(renewed.body.access_token).toBeTruthy();
   });
 
+  it('redeems a code sent ten times at once exactly once (nine AADSTS54005), and keeps its refresh token', async () => {
+    const code = await webCode();
+    const all = await Promise.all(Array.from({ length: 10 }, () => redeem(code)));
+    const ok = all.filter((r) => r.status === 200);
+    expect(ok).toHaveLength(1);
+    for (const r of all.filter((x) => x.status !== 200)) expectEntraError(r, 400, 'invalid_grant', 54005);
+    expect((await refresh(String(ok[0]!.body.refresh_token))).status).toBe(200);
+  });
+
   it('answers a refresh token of a user disabled since with invalid_grant AADSTS50057, and works again once she is enabled', async () => {
     const { refreshToken } = await signedIn();
     emu.directory.userAdmin.setAccountEnabled(DEFAULT.tenantId, DEFAULT.alice.id, false);

@@ -196,6 +196,14 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     },
     // Entra rotates refresh tokens on every use (and the old one stays valid until it expires).
     rotateRefreshToken: () => true,
+    // At the token endpoint oidc-provider revokes a grant only when a code comes back a second time
+    // (helpers/grant_source.js); Entra answers AADSTS54005 and keeps the tokens issued from it. The
+    // policy runs before anything is revoked, so answering here revokes nothing, even for a replay
+    // that raced past the check in the authorization_code grant below.
+    revokeGrantPolicy: (ctx) => {
+      if (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'authorization_code') throw providerError(new AadError(54005));
+      return true;
+    },
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
       // External ID apps are first-party and consent is given by an admin ahead of time: a grant is
       // made from the admin-consented permissions, and scopes beyond them fail (AADSTS65001).
@@ -271,9 +279,9 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
   };
 
   // Entra answers a code redeemed twice with AADSTS54005 "…or use an existing refresh token": the
-  // tokens issued from it stay valid. oidc-provider revokes the whole grant (helpers/grant_source.js,
-  // every model's revokeByGrantId, which revokeGrantPolicy does not cover), so a replay is answered
-  // here, before its grant sees the code.
+  // tokens issued from it stay valid. oidc-provider would revoke the whole grant (helpers/grant_source.js),
+  // so a replay is answered here, before its grant sees the code; revokeGrantPolicy above answers one
+  // that raced past this check (two redemptions at once).
   const findCode = async (ctx: KoaContextWithOIDC, value: string | undefined) => {
     if (!value || !ctx.oidc.client) return undefined;
     const code = await provider.AuthorizationCode.find(value, { ignoreExpiration: true });
