@@ -5,6 +5,8 @@ import type { Clock } from '../clock.js';
 import { appIdFromIndicator, grantedOn, type ResourceResolver } from './resources.js';
 import { servicePrincipalId } from '../directory/applications.js';
 import { BUILT_IN_ATTRIBUTES } from '../directory/attributes.js';
+import { AadError } from '../errors.js';
+import { providerError } from './entra-errors.js';
 
 /**
  * Token claims shaped like Entra's v2 tokens
@@ -90,8 +92,15 @@ export function createFindAccount({ directory, tenant, clock }: ClaimsDeps) {
     const session = ctx?.oidc?.session as { accountId?: string; loginTs?: number } | undefined;
     // Graph's revokeSignInSessions: sessions and refresh tokens from before users.sessions_valid_from stop working.
     const refresh = (ctx?.oidc?.entities as { RefreshToken?: { iat?: number } } | undefined)?.RefreshToken;
-    const revoked = !!user?.sessionsValidFrom && ((refresh?.iat !== undefined && refresh.iat * 1000 < user.sessionsValidFrom)
-      || (session?.accountId === sub && session.loginTs !== undefined && session.loginTs * 1000 < user.sessionsValidFrom));
+    const refreshRevoked = !!user?.sessionsValidFrom && refresh?.iat !== undefined && refresh.iat * 1000 < user.sessionsValidFrom;
+    const revoked = refreshRevoked || (!!user?.sessionsValidFrom
+      && session?.accountId === sub && session.loginTs !== undefined && session.loginTs * 1000 < user.sessionsValidFrom);
+    // At the token endpoint Entra says why a refresh token stopped working: AADSTS50173 (revoked) or
+    // AADSTS50057 (disabled), both invalid_grant.
+    if (ctx?.oidc?.route === 'token' && refresh) {
+      if (user && refreshRevoked) throw providerError(new AadError(50173));
+      if (user && !user.accountEnabled) throw providerError(new AadError(50057));
+    }
     // A blocked, deleted or revoked user keeps no session and cannot refresh (Entra: AADSTS50057 / 50173).
     if (!user || !user.accountEnabled || revoked) {
       // Forget the browser's sign-in so /authorize shows the sign-in page (which then says AADSTS50057),

@@ -1,6 +1,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { Application } from '../directory/index.js';
 import type { Certificate } from '../directory/key-credentials.js';
+import { redirectUriForms } from '../directory/applications.js';
 
 /**
  * oidc-provider's Client, derived from an app registration on every lookup, so a change to the
@@ -41,7 +42,9 @@ function certificateJwks(certificates: readonly Certificate[]): ClientMetadata['
 
 function buildClientMetadata(app: Application, certificates: readonly Certificate[]): ClientMetadata {
   const jwks = certificateJwks(certificates);
-  const redirectUris = [...new Set([...app.webRedirectUris, ...app.spaRedirectUris, ...app.publicRedirectUris])];
+  // oidc-provider matches redirect URIs exactly; Entra also takes a path-less URI with or without
+  // its `/`, so both forms are listed (redirectUriForms).
+  const redirectUris = [...new Set([...app.webRedirectUris, ...app.spaRedirectUris, ...app.publicRedirectUris].flatMap(redirectUriForms))];
   const interactive = redirectUris.length > 0;
   const implicit = app.idTokenIssuance || app.accessTokenIssuance;
   const responseTypes = interactive

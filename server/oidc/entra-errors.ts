@@ -103,6 +103,9 @@ function invalidGrant(detail: string, m: MappingContext): AadError {
     return new AadError(70000, { detail: 'The redirect URI does not match the one the authorization code was issued for.' });
   }
   if (detail === 'client mismatch') return new AadError(70000, { detail: 'The grant was issued to a different client.' });
-  if (detail.endsWith('not found')) return new AadError(9002313, { detail: 'The grant is malformed, unknown or was revoked.' });
+  // Entra answers a malformed, unknown or revoked code or refresh token with AADSTS9002313 as
+  // invalid_grant (a truncated code, fidelity-gaps.md S5/D1), not invalid_request: msal-browser falls
+  // back to interaction only on invalid_grant.
+  if (detail.endsWith('not found')) return new AadError(9002313, { detail: 'The grant is malformed, unknown or was revoked.' }, { error: 'invalid_grant' });
   return new AadError(70000, { detail });
 }

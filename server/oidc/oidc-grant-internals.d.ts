@@ -7,3 +7,10 @@ declare module 'oidc-provider/lib/actions/grants/authorization_code.js' {
   export const parameters: Set<string>;
   export const grantType: string;
 }
+
+/** oidc-provider's own refresh_token grant handler; ./refresh-grant.ts runs it after making the token multi-resource. */
+declare module 'oidc-provider/lib/actions/grants/refresh_token.js' {
+  export function handler(provider: unknown, helpers: Record<string, unknown>, ctx: unknown): Promise<void>;
+  export const parameters: Set<string>;
+  export const grantType: string;
+}

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
 import type { Clock } from '../clock.js';
 import type { Directory, Tenant } from '../directory/index.js';
-import { redirectUriPlatform } from '../directory/applications.js';
+import { redirectUriForms, redirectUriPlatform } from '../directory/applications.js';
 import { AadError } from '../errors.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientMetadata } from './clients.js';
@@ -13,6 +13,7 @@ import { ResourceResolver, grantedOn, resourceIndicator, appIdFromIndicator } fr
 import { providerError, toAadError, type ProviderErrorLike } from './entra-errors.js';
 import { spaCodeWithoutPkce } from './spa-redemption.js';
 import { createAssertionCheck, installClientAssertions } from './client-assertions.js';
+import { registerMultiResourceRefresh } from './refresh-grant.js';
 import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
 import { handler as authorizationCodeGrant, parameters as authorizationCodeParameters } from 'oidc-provider/lib/actions/grants/authorization_code.js';
 import { installEntraShape, mappingContext, state, type ErrorPageRenderer } from './entra-shape.js';
@@ -124,6 +125,8 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
           } catch (e) {
             throw e instanceof AadError ? providerError(e) : e;
           }
+          // Scopes written in another case go on in the registered spelling, as Entra answers them.
+          if (scope && ctx.oidc.params && resolved.canonical !== scope) ctx.oidc.params.scope = resolved.canonical;
           if (resolved.resource) return resourceIndicator(resolved.resource.app.appId);
           if (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials') {
             throw providerError(new AadError(70011, { detail: `The scope '${scope ?? ''}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).` }));
@@ -197,6 +200,14 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     },
     // Entra rotates refresh tokens on every use (and the old one stays valid until it expires).
     rotateRefreshToken: () => true,
+    // At the token endpoint oidc-provider revokes a grant only when a code comes back a second time
+    // (helpers/grant_source.js); Entra answers AADSTS54005 and keeps the tokens issued from it. The
+    // policy runs before anything is revoked, so answering here revokes nothing, even for a replay
+    // that raced past the check in the authorization_code grant below.
+    revokeGrantPolicy: (ctx) => {
+      if (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'authorization_code') throw providerError(new AadError(54005));
+      return true;
+    },
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
       // External ID apps are first-party and consent is given by an admin ahead of time: a grant is
       // made from the admin-consented permissions, and scopes beyond them fail (AADSTS65001).
@@ -214,8 +225,8 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
         const resourceAppId = appIdFromIndicator(indicator);
         const allowed = new Set(server.scope.split(' '));
         const requested = [...ctx.oidc.requestParamScopes].filter((s) => allowed.has(s));
-        const granted = new Set(grantedOn(app, resourceAppId).scopes);
-        const missing = requested.filter((s) => !s.endsWith('/.default') && !granted.has(s.slice(s.lastIndexOf('/') + 1)));
+        const granted = new Set(grantedOn(app, resourceAppId).scopes.map((g) => g.toLowerCase()));
+        const missing = requested.filter((s) => !s.endsWith('/.default') && !granted.has(s.slice(s.lastIndexOf('/') + 1).toLowerCase()));
         if (missing.length) throw providerError(new AadError(65001, { clientId: client.clientId }));
         grant.addResourceScope(indicator, requested.join(' '));
       }
@@ -277,6 +288,16 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     invalidate.call(this, message, code);
   };
 
+  // Entra answers a code redeemed twice with AADSTS54005 "…or use an existing refresh token": the
+  // tokens issued from it stay valid. oidc-provider would revoke the whole grant (helpers/grant_source.js),
+  // so a replay is answered here, before its grant sees the code; revokeGrantPolicy above answers one
+  // that raced past this check (two redemptions at once).
+  const findCode = async (ctx: KoaContextWithOIDC, value: string | undefined) => {
+    if (!value || !ctx.oidc.client) return undefined;
+    const code = await provider.AuthorizationCode.find(value, { ignoreExpiration: true });
+    return code && code.clientId === ctx.oidc.client.clientId ? code as typeof code & { consumed?: number } : undefined;
+  };
+
   // The authorization_code grant as oidc-provider implements it, after Entra's PKCE rule for SPA
   // redirect URIs (./spa-redemption.ts): checked before the code is looked up or consumed.
   const helpers = Object.fromEntries(Object.entries(grantHelpers).map(([name, helper]) => [name, (helper as (...a: unknown[]) => unknown).bind(undefined, provider)]));
@@ -285,8 +306,13 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     const app = ctx.oidc.client ? findApp(ctx.oidc.client.clientId) : undefined;
     const missing = app && params.redirect_uri ? spaCodeWithoutPkce(app, params.redirect_uri, params.code_verifier) : undefined;
     if (missing) throw providerError(missing);
+    const code = await findCode(ctx, params.code);
+    if (code?.consumed && !code.isExpired) throw providerError(new AadError(54005));
+    // A path-less redirect URI is the same with or without its `/` at redemption too (redirectUriForms).
+    if (code?.redirectUri && params.redirect_uri && redirectUriForms(code.redirectUri).includes(params.redirect_uri)) params.redirect_uri = code.redirectUri;
     await authorizationCodeGrant(provider, helpers, ctx);
   }, [...authorizationCodeParameters, 'resource'], ['resource']);
+  registerMultiResourceRefresh({ provider, helpers, resources, findApp });
 
   installEntraShape(provider, { tenant, config, directory, renderErrorPage: deps.renderErrorPage, clock });
   // oidc-provider publishes `alg` and neither `x5t` nor `issuer`; Entra's keys carry x5t, x5c and

@@ -36,10 +36,12 @@ export interface ResourceApp {
 }
 
 export interface ResolvedScopes {
+  /** the scope parameter with each resource scope in its registered spelling (see canonical) */
+  canonical: string;
   oidc: string[];
   resource?: {
     app: ResourceApp;
-    /** the scope strings exactly as requested, e.g. `api://4444…/ToDoList.Read` */
+    /** the scope strings as requested, in the registered case, e.g. `api://4444…/ToDoList.Read` */
     requested: string[];
   };
 }
@@ -105,10 +107,12 @@ export class ResourceResolver {
   /** Splits a scope parameter into OIDC scopes and at most one resource, or throws Entra's error. */
   resolve(scope: string | undefined): ResolvedScopes {
     const oidc: string[] = [];
+    const canonical: string[] = [];
     const byApp = new Map<string, { app: ResourceApp; requested: string[] }>();
     for (const s of (scope ?? '').split(' ').filter(Boolean)) {
       if (OIDC_SCOPES.has(s)) {
         oidc.push(s);
+        canonical.push(s);
         continue;
       }
       const slash = s.lastIndexOf('/');
@@ -116,16 +120,30 @@ export class ResourceResolver {
       const name = slash > 0 ? s.slice(slash + 1) : s;
       const app = this.findByPrefix(prefix);
       if (!app) throw new AadError(500011, { resource: prefix, tenant: this.#tenantName });
-      if (name !== '.default' && !app.scopeNames.includes(name)) {
+      // Entra matches scope values without regard to case (ToDolist.Read finds ToDoList.Read).
+      const lower = name.toLowerCase();
+      if (lower !== '.default' && !app.scopeNames.some((n) => n.toLowerCase() === lower)) {
         throw new AadError(70011, { detail: `The scope '${s}' does not exist.` });
       }
       const entry = byApp.get(app.appId) ?? { app, requested: [] };
-      entry.requested.push(s);
+      const registered = this.canonical(app, s);
+      entry.requested.push(registered);
+      canonical.push(registered);
       byApp.set(app.appId, entry);
     }
     if (byApp.size > 1) throw new AadError(700022, { scope: scope ?? '' });
     const [resource] = byApp.values();
-    return resource ? { oidc, resource } : { oidc };
+    return resource ? { canonical: canonical.join(' '), oidc, resource } : { canonical: canonical.join(' '), oidc };
+  }
+
+  /**
+   * A scope value in the form the resource registered it, whatever its case: Entra answers with the
+   * "corrected" case, in the token's `scp` and the response's `scope` (MSAL compares scopes without
+   * regard to case for that reason). A value the resource does not know comes back unchanged.
+   */
+  canonical(app: ResourceApp, scope: string): string {
+    const lower = scope.toLowerCase();
+    return this.scopeForms(app).find((f) => f.toLowerCase() === lower) ?? scope;
   }
 
   /** Every way a client may write this resource's scopes (so the token's `scope` keeps the requested form). */

@@ -160,7 +160,7 @@ describe('token endpoint: single-page apps (cross-origin redemption)', () => {
     expectEntraError(await postForm(token, { ...form, code: second.code, code_verifier: 'x'.repeat(43) }, { origin: 'http://localhost:3000' }), 400, 'invalid_grant', 501481);
   });
 
-  it('refuses an unknown refresh token as malformed (AADSTS9002313)', async () => {
-    expectEntraError(await postForm(token, { grant_type: 'refresh_token', client_id: DEFAULT.spa, refresh_token: 'nope' }), 400, 'invalid_request', 9002313);
+  it('refuses an unknown refresh token as malformed (invalid_grant AADSTS9002313, as Entra)', async () => {
+    expectEntraError(await postForm(token, { grant_type: 'refresh_token', client_id: DEFAULT.spa, refresh_token: 'nope' }), 400, 'invalid_grant', 9002313);
   });
 });
