@@ -16,7 +16,19 @@ import { assertionFacts } from './client-assertions.js';
  */
 export type ErrorPageModel =
   | { kind: 'error'; tenant: Tenant; aad: AadError; traceId: string; correlationId: string; now: Date }
-  | { kind: 'signed-out'; tenant: Tenant };
+  | { kind: 'signed-out'; tenant: Tenant }
+  | DevicePageModel;
+/** The device code verification pages (server/flows/device-code/pages.ts builds the model). */
+export interface DevicePageModel {
+  kind: 'device';
+  tenant: Tenant;
+  step: 'enter-code' | 'confirm' | 'success';
+  action?: string;
+  xsrf?: string;
+  userCode?: string;
+  appName?: string;
+  error?: string;
+}
 export type ErrorPageRenderer = (model: ErrorPageModel) => string;
 
 export interface ShapeDeps {
