@@ -69,7 +69,9 @@ export function installEntraShape(provider: Provider, deps: ShapeDeps): void {
     });
   }
 
-  events.on('authorization.success', (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => {
+  events.on('authorization.success', (ctx: KoaContextWithOIDC, out: Record<string, unknown> | undefined) => {
+    // The device flow's success has no redirect to add to.
+    if (!out) return;
     // Entra's redirect carries client_info (MSAL's account id) and session_state, and no `iss`.
     const accountId = ctx.oidc.session?.accountId;
     if (ctx.oidc.params?.client_info === '1' && accountId) out.client_info = clientInfo(accountId, tenant.id);

@@ -57,7 +57,8 @@ async function enterCode(verificationUri: string, userCode: string, answer: 'con
 async function approve(code: { verification_uri: string; user_code: string }): Promise<Page> {
   const { browser, page } = await enterCode(code.verification_uri, code.user_code, 'confirm');
   expect(page.html).toContain('<label for="password">Password</label>');
-  return browser.submit(page, { email: DEFAULT.alice.email, password: DEFAULT.alice.password });
+  const done = await browser.submit(page, { email: DEFAULT.alice.email, password: DEFAULT.alice.password });
+  return done;
 }
 
 describe('device code endpoint', () => {
@@ -91,7 +92,7 @@ describe('msal-node acquireTokenByDeviceCode', () => {
     });
     const success = await verified!;
     expect(success.status).toBe(200);
-    expect(success.html).toContain('You&#39;re signed in');
+    expect(success.html).toContain('<h1 id="page-title">You\'re signed in</h1>');
     expect(shown!.message).toContain(shown!.userCode);
     expect(result!.account?.username).toBe(DEFAULT.alice.email);
     expect(decodeJwt(result!.idToken)).toMatchObject({ aud: DEVICE_APP, oid: DEFAULT.alice.id, preferred_username: DEFAULT.alice.email });
@@ -129,7 +130,9 @@ describe('device code polling errors', () => {
 
   it('issues tokens once the code is approved, and answers the next poll with bad_verification_code AADSTS70018', async () => {
     const code = await newCode();
-    expect((await approve(code)).status).toBe(200);
+    const success = await approve(code);
+    expect(success.status).toBe(200);
+    expect(success.html).toContain('<h1 id="page-title">You\'re signed in</h1>');
     const first = await poll(code.device_code);
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(first.body).toMatchObject({ token_type: 'Bearer' });
