@@ -17,7 +17,7 @@ import { registerMultiResourceRefresh } from './refresh-grant.js';
 import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
 import { handler as authorizationCodeGrant, parameters as authorizationCodeParameters } from 'oidc-provider/lib/actions/grants/authorization_code.js';
 import { installEntraShape, mappingContext, state, type ErrorPageRenderer } from './entra-shape.js';
-import { DEVICE_CODE_TTL, DEVICE_ROUTES, deviceFlowFeature, installDeviceCodeShape } from '../flows/device-code/device-flow.js';
+import { DEVICE_CODE_TTL, DEVICE_ROUTES, deviceFlowFeature, installDeviceCodeShape, isDeviceCodeGrant } from '../flows/device-code/device-flow.js';
 
 export interface TenantProviderDeps {
   config: Config;
@@ -211,6 +211,9 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     // that raced past the check in the authorization_code grant below.
     revokeGrantPolicy: (ctx) => {
       if (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'authorization_code') throw providerError(new AadError(54005));
+      // A device code polled again after its tokens were issued is one Entra no longer recognizes
+      // (bad_verification_code); the tokens stay valid, as for a replayed authorization code.
+      if (ctx.oidc.route === 'token' && isDeviceCodeGrant(ctx.oidc.params?.grant_type)) throw providerError(new AadError(70018));
       return true;
     },
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {

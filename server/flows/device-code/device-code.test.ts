@@ -128,7 +128,7 @@ describe('device code polling errors', () => {
     expectEntraError(await poll('not-a-device-code'), 400, 'bad_verification_code', 70018);
   });
 
-  it('issues tokens once the code is approved, and answers the next poll with bad_verification_code AADSTS70018', async () => {
+  it('issues tokens once the code is approved, answers the next poll with bad_verification_code AADSTS70018 and keeps the tokens', async () => {
     const code = await newCode();
     const success = await approve(code);
     expect(success.status).toBe(200);
@@ -137,7 +137,10 @@ describe('device code polling errors', () => {
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(first.body).toMatchObject({ token_type: 'Bearer' });
     expect(typeof first.body.refresh_token).toBe('string');
-    expect((await poll(code.device_code)).status).toBe(400);
+    expectEntraError(await poll(code.device_code), 400, 'bad_verification_code', 70018);
+    // the tokens already issued stay valid (as after a replayed authorization code, AADSTS54005)
+    const refreshed = await postForm(`${base()}/oauth2/v2.0/token`, { grant_type: 'refresh_token', client_id: DEVICE_APP, refresh_token: String(first.body.refresh_token), scope: API_SCOPE });
+    expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
   });
 });
 

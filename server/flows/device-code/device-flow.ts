@@ -26,6 +26,7 @@ export const DEVICE_CODE_INTERVAL = 5;
 /** MSAL (msal-common GrantType.DEVICE_CODE_GRANT) sends the bare name, which Entra accepts too. */
 export const MSAL_DEVICE_CODE_GRANT = 'device_code';
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+export const isDeviceCodeGrant = (grantType: unknown): boolean => grantType === DEVICE_CODE_GRANT || grantType === MSAL_DEVICE_CODE_GRANT;
 
 export interface DeviceFlowDeps {
   tenant: Tenant;
