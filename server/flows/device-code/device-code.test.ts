@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { LogLevel, PublicClientApplication, type DeviceCodeResponse } from '@azure/msal-node';
+import { LogLevel, PublicClientApplication, type DeviceCodeRequest } from '@azure/msal-node';
+
+type DeviceCodeResponse = Parameters<DeviceCodeRequest['deviceCodeCallback']>[0];
 import { decodeJwt } from 'jose';
 import type { TravellingClock } from '../../clock.js';
 import { DEFAULT, startTestEmulator, type TestEmulator } from '../../testing/harness.js';
@@ -9,7 +11,8 @@ import { postForm } from '../../testing/oauth.js';
 // The device authorization grant as External ID serves it (learn.microsoft.com "OAuth 2.0 device
 // authorization grant flow"; fidelity-gaps.md §4.7), driven by msal-node's acquireTokenByDeviceCode
 // and by the protocol directly for each polling error.
-const DEVICE_APP = '88888888-8888-4888-8888-888888888888';
+// fixtures/default: "Contoso Device Code App", a public client with "Allow public client flows" (isFallbackPublicClient)
+const DEVICE_APP = 'dddddddd-dddd-4ddd-8ddd-dddddddddddd';
 const API_SCOPE = `api://${DEFAULT.api}/ToDoList.Read`;
 
 let emu: TestEmulator;
@@ -162,5 +165,12 @@ describe('device code page', () => {
     const page = await browser.submit(entry, { user_code: code.user_code });
     expect(page.status).toBe(400);
     expect(page.html).toContain('The code you entered has expired.');
+  });
+});
+
+describe('device code endpoint errors', () => {
+  it('answers a request without client_id with AADSTS900144 and an unknown client with AADSTS700016', async () => {
+    expectEntraError(await postForm(`${base()}/oauth2/v2.0/devicecode`, { scope: 'openid' }), 400, 'invalid_request', 900144);
+    expectEntraError(await deviceCode('99999999-9999-4999-8999-999999999999', 'openid'), 400, 'unauthorized_client', 700016);
   });
 });
