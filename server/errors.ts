@@ -49,6 +49,11 @@ export const AADSTS = {
   // codes and tokens
   70000: { error: 'invalid_grant', status: 400, message: (p) => `The request was denied because one or more grants are invalid. ${p.detail ?? ''}`.trim() },
   70008: { error: 'invalid_grant', status: 400, message: () => 'The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.' },
+  // The device authorization grant (learn.microsoft.com "OAuth 2.0 device authorization grant flow" and
+  // the error code reference: AuthorizationPending, BadVerificationCode, CodeExpired).
+  70016: { error: 'authorization_pending', status: 400, message: () => 'The provided request has not yet been authorized by the user. The user must input their code.' },
+  70018: { error: 'bad_verification_code', status: 400, message: () => 'Invalid verification code due to User typing in wrong user code for device code flow. Authorization is not approved.' },
+  70019: { error: 'expired_token', status: 400, message: () => 'Verification code expired. Have the user retry the sign-in.' },
   54005: { error: 'invalid_grant', status: 400, message: () => 'OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.' },
   // Entra's throttling (learn.microsoft.com "Looping clients will be interrupted", reference-error-codes
   // LoopDetected): the wording is the one Entra answers with; `detail` says which emulated rule fired.

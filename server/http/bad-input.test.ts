@@ -29,7 +29,7 @@ describe('bad input', () => {
     ['an interaction id with spaces', 400, 'GET', '/contoso/interaction/a%20b', { page: 50089 }],
     ['a resume of an unknown interaction', 400, 'GET', '/contoso/oauth2/v2.0/authorize/xyz', { page: 9002313 }],
     ['an unknown protocol path', 404, 'GET', '/contoso/oauth2/v2.0/nope', { oauth: 'invalid_request', aadsts: 9990404 }],
-    ['the device code endpoint (not emulated yet)', 400, 'POST', '/contoso/oauth2/v2.0/devicecode', { oauth: 'temporarily_unavailable', aadsts: 9990001 }],
+    ['the device code endpoint without a form body', 400, 'POST', '/contoso/oauth2/v2.0/devicecode', { oauth: 'invalid_request', aadsts: 9002313 }],
     ['a native authentication sign-up start without a client_id', 400, 'POST', '/contoso/signup/v1.0/start', { oauth: 'invalid_request', aadsts: 90100 }],
     ['Microsoft Graph with a bearer token that is not a JWT', 401, 'GET', '/v1.0/users', { graph: 'InvalidAuthenticationToken' }],
     ['userinfo with a junk token', 401, 'GET', '/contoso/openid/userinfo', { bearer: 'invalid_token' }],
@@ -66,13 +66,5 @@ describe('bad input', () => {
     expect(res.status).toBe(400);
     expect(res.headers.get('content-type')).toMatch(/^text\/html/);
     expect(await res.text()).toContain(`AADSTS${code}`);
-  });
-
-  it('says plainly that the device code flow is not emulated yet, in Entra\'s shape', async () => {
-    const res = await fetch(`${emu.url}/contoso/oauth2/v2.0/devicecode`, { method: 'POST' });
-    expect(res.status).toBe(400);
-    const body = await res.json() as Record<string, unknown>;
-    expect(body.error_codes).toEqual([9990001]);
-    expect(String(body.error_description)).toContain('does not emulate the device code flow');
   });
 });

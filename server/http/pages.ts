@@ -6,6 +6,7 @@ import type { Views } from './views.js';
 export function createPageRenderer(views: Views) {
   return function renderPage(model: ErrorPageModel): string {
     if (model.kind === 'signed-out') return views.render('./signed-out', { title: 'Signed out', tenant: model.tenant });
+    if (model.kind === 'device') return views.render('./device-code', { title: 'Sign in', ...model });
     return views.render('./error', {
       title: 'Sign in',
       tenant: model.tenant,

@@ -34,6 +34,7 @@ export interface AdapterDeps {
 export const MAX_LIVE_INTERACTIONS = 10_000;
 
 interface Row {
+  id?: string;
   payload: string;
   consumed_at: number | null;
 }
@@ -43,6 +44,14 @@ interface Row {
  * the mark never meets one; JSON-safe, so the payload stays valid JSON.
  */
 const ID_MARK = '{{id}}';
+
+/**
+ * A DeviceCode found by its user code or uid (the device page, the sign-in's resume) is written back
+ * by oidc-provider (declined, in flight, signed in): its own id is unknown then, so it carries the
+ * row's key behind this prefix and the writes reach the row the polling client reads.
+ */
+const ROW_KEY = 'row-key:';
+const keyOf = (id: string): string => (id.startsWith(ROW_KEY) ? id.slice(ROW_KEY.length) : storageKey(id));
 
 /** The stored key of a bearer value. */
 export const storageKey = (value: string): string => createHash('sha256').update(value, 'utf8').digest('base64url');
@@ -58,9 +67,9 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource, maxInt
   const find = db.prepare<[string, string, string], Row>(
     'SELECT payload, consumed_at FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND id = ?');
   const findByUid = db.prepare<[string, string, string], Row>(
-    'SELECT payload, consumed_at FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND uid = ?');
+    'SELECT id, payload, consumed_at FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND uid = ?');
   const findByUserCode = db.prepare<[string, string, string], Row>(
-    'SELECT payload, consumed_at FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND user_code = ?');
+    'SELECT id, payload, consumed_at FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND user_code = ?');
   const consume = db.prepare('UPDATE oidc_payloads SET consumed_at = ? WHERE tenant_id = ? AND model = ? AND id = ?');
   const destroy = db.prepare('DELETE FROM oidc_payloads WHERE tenant_id = ? AND model = ? AND id = ?');
   const revokeByGrantId = db.prepare('DELETE FROM oidc_payloads WHERE tenant_id = ? AND grant_id = ?');
@@ -85,7 +94,10 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource, maxInt
     const json = restore.id === undefined ? row.payload : row.payload.replaceAll(ID_MARK, restore.id);
     const payload = { ...(JSON.parse(json) as AdapterPayload), ...(restore.userCode === undefined ? {} : { userCode: restore.userCode }) };
     // Found by another key (a Session by uid): the id stays unknown rather than the mark standing in for it.
-    if (payload.jti === ID_MARK) delete payload.jti;
+    if (payload.jti === ID_MARK) {
+      if (payload.kind === 'DeviceCode' && row.id) payload.jti = `${ROW_KEY}${row.id}`;
+      else delete payload.jti;
+    }
     return row.consumed_at ? { ...payload, consumed: row.consumed_at } : payload;
   };
   const nowSeconds = () => clock.nowSeconds();
@@ -108,7 +120,7 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource, maxInt
         const { cookie: _cookie, ...rest } = session;
         stored.session = rest as AdapterPayload['session'];
       }
-      const key = storageKey(id);
+      const key = keyOf(id);
       upsert.run({
         tenantId,
         model: this.model,
@@ -125,7 +137,7 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource, maxInt
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') return clientSource(id);
-      return parse(find.get(tenantId, this.model, storageKey(id)), { id });
+      return parse(find.get(tenantId, this.model, keyOf(id)), { id });
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
@@ -142,11 +154,11 @@ export function createAdapterFactory({ db, clock, tenantId, clientSource, maxInt
       // expires), so two tabs refreshing at once both succeed; oidc-provider would revoke the whole
       // grant on reuse of a consumed one.
       if (this.model === 'RefreshToken') return;
-      consume.run(nowSeconds(), tenantId, this.model, storageKey(id));
+      consume.run(nowSeconds(), tenantId, this.model, keyOf(id));
     }
 
     async destroy(id: string): Promise<void> {
-      destroy.run(tenantId, this.model, storageKey(id));
+      destroy.run(tenantId, this.model, keyOf(id));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

@@ -54,6 +54,8 @@ function buildClientMetadata(app: Application, certificates: readonly Certificat
     ...(interactive ? ['authorization_code', 'refresh_token'] : []),
     ...(interactive && implicit ? ['implicit'] : []),
     ...(app.isConfidential ? ['client_credentials'] : []),
+    // Entra serves the device code grant to apps with "Allow public client flows" (isFallbackPublicClient).
+    ...(!app.isConfidential && app.isFallbackPublicClient ? ['urn:ietf:params:oauth:grant-type:device_code', 'device_code', ...(interactive ? [] : ['refresh_token'])] : []),
   ];
   return {
     client_id: app.appId,

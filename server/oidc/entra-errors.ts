@@ -71,7 +71,17 @@ export function toAadError(err: ProviderErrorLike, m: MappingContext): AadError 
     case 'consent_required':
       return new AadError(65001, { clientId: m.clientId });
     case 'access_denied':
+      // The user cancelled on the device page: the poll answers authorization_declined (Entra's device
+      // code flow: "The end user denied the authorization request").
+      if (m.route === 'token' && detail === '' && description === 'End-User aborted interaction') {
+        return new AadError(70000, { detail: 'The user declined the sign-in request on the device code page.' }, { error: 'authorization_declined' });
+      }
       return new AadError(65004);
+    // Polling the device code grant (Entra: AuthorizationPending, CodeExpired)
+    case 'authorization_pending':
+      return new AadError(70016);
+    case 'expired_token':
+      return new AadError(70019);
     case 'invalid_scope':
     case 'invalid_target':
       return new AadError(70011, { detail: description });
@@ -102,6 +112,8 @@ function invalidGrant(detail: string, m: MappingContext): AadError {
   if (detail === 'authorization code redirect_uri mismatch') {
     return new AadError(70000, { detail: 'The redirect URI does not match the one the authorization code was issued for.' });
   }
+  // Entra: bad_verification_code, "The device_code sent to the /token endpoint wasn't recognized".
+  if (detail === 'device code not found') return new AadError(70018);
   if (detail === 'client mismatch') return new AadError(70000, { detail: 'The grant was issued to a different client.' });
   // Entra answers a malformed, unknown or revoked code or refresh token with AADSTS9002313 as
   // invalid_grant (a truncated code, fidelity-gaps.md S5/D1), not invalid_request: msal-browser falls

@@ -16,7 +16,19 @@ import { assertionFacts } from './client-assertions.js';
  */
 export type ErrorPageModel =
   | { kind: 'error'; tenant: Tenant; aad: AadError; traceId: string; correlationId: string; now: Date }
-  | { kind: 'signed-out'; tenant: Tenant };
+  | { kind: 'signed-out'; tenant: Tenant }
+  | DevicePageModel;
+/** The device code verification pages (server/flows/device-code/pages.ts builds the model). */
+export interface DevicePageModel {
+  kind: 'device';
+  tenant: Tenant;
+  step: 'enter-code' | 'confirm' | 'success';
+  action?: string;
+  xsrf?: string;
+  userCode?: string;
+  appName?: string;
+  error?: string;
+}
 export type ErrorPageRenderer = (model: ErrorPageModel) => string;
 
 export interface ShapeDeps {
@@ -57,7 +69,9 @@ export function installEntraShape(provider: Provider, deps: ShapeDeps): void {
     });
   }
 
-  events.on('authorization.success', (ctx: KoaContextWithOIDC, out: Record<string, unknown>) => {
+  events.on('authorization.success', (ctx: KoaContextWithOIDC, out: Record<string, unknown> | undefined) => {
+    // The device flow's success has no redirect to add to.
+    if (!out) return;
     // Entra's redirect carries client_info (MSAL's account id) and session_state, and no `iss`.
     const accountId = ctx.oidc.session?.accountId;
     if (ctx.oidc.params?.client_info === '1' && accountId) out.client_info = clientInfo(accountId, tenant.id);

@@ -17,7 +17,7 @@ import type { EventEmitter } from 'node:events';
  * (so every URL it builds uses the GUID, as Entra's discovery does). Everything else falls through
  * to fastify: the interaction pages, `/_emulator/*`, and later Graph.
  */
-const PROTOCOL_PATH = /^\/(?:v2\.0\/)?\.well-known\/openid-configuration$|^\/oauth2\/v2\.0\/(?:authorize(?:\/[\w-]+)?|token|logout(?:\/confirm|\/success)?)$|^\/discovery\/v2\.0\/keys$|^\/openid\/userinfo$/;
+const PROTOCOL_PATH = /^\/(?:v2\.0\/)?\.well-known\/openid-configuration$|^\/oauth2\/v2\.0\/(?:authorize(?:\/[\w-]+)?|token|devicecode|logout(?:\/confirm|\/success)?)$|^\/oauth2\/deviceauth(?:\/[\w-]+)?$|^\/discovery\/v2\.0\/keys$|^\/openid\/userinfo$/;
 
 export interface MountDeps {
   config: Config;

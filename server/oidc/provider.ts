@@ -17,6 +17,7 @@ import { registerMultiResourceRefresh } from './refresh-grant.js';
 import * as grantHelpers from 'oidc-provider/lib/helpers/grants.js';
 import { handler as authorizationCodeGrant, parameters as authorizationCodeParameters } from 'oidc-provider/lib/actions/grants/authorization_code.js';
 import { installEntraShape, mappingContext, state, type ErrorPageRenderer } from './entra-shape.js';
+import { DEVICE_CODE_TTL, DEVICE_ROUTES, deviceFlowFeature, installDeviceCodeShape, isDeviceCodeGrant } from '../flows/device-code/device-flow.js';
 
 export interface TenantProviderDeps {
   config: Config;
@@ -46,6 +47,7 @@ export const ROUTES = {
   end_session: '/oauth2/v2.0/logout',
   jwks: '/discovery/v2.0/keys',
   userinfo: '/openid/userinfo',
+  ...DEVICE_ROUTES,
 } as const;
 
 const DAY = 24 * 60 * 60;
@@ -100,6 +102,8 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      // Entra's device authorization grant (server/flows/device-code): public clients only.
+      deviceFlow: deviceFlowFeature({ tenant, publicUrl: config.publicUrl, renderPage: deps.renderErrorPage }),
       claimsParameter: { enabled: true },
       userinfo: { enabled: true },
       revocation: { enabled: false },
@@ -180,6 +184,7 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
       // Entra: "authorization codes are short lived, typically expiring after about 10 minutes"
       // (Microsoft identity platform and OAuth 2.0 authorization code flow).
       AuthorizationCode: () => 600,
+      DeviceCode: () => DEVICE_CODE_TTL,
       IdToken: () => 3600,
       // The sign-in page's state: Entra's interactive sign-in lives about an hour at most before it
       // answers "flow token expired" (AADSTS50089); 30 minutes keeps a page left open over a break
@@ -206,6 +211,9 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     // that raced past the check in the authorization_code grant below.
     revokeGrantPolicy: (ctx) => {
       if (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'authorization_code') throw providerError(new AadError(54005));
+      // A device code polled again after its tokens were issued is one Entra no longer recognizes
+      // (bad_verification_code); the tokens stay valid, as for a replayed authorization code.
+      if (ctx.oidc.route === 'token' && isDeviceCodeGrant(ctx.oidc.params?.grant_type)) throw providerError(new AadError(70018));
       return true;
     },
     loadExistingGrant: async (ctx: KoaContextWithOIDC) => {
@@ -285,6 +293,12 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
   Client.Schema.prototype.invalidate = function patched(this: unknown, message: string, code?: string) {
     if (code === 'implicit-force-https' || code === 'implicit-forbid-localhost') return;
     if (message === 'sector_identifier_uri is mandatory property') return;
+    // oidc-provider wants a jwks_uri (its sector) for a pairwise device code client; the sector is
+    // never used here, for the same reason.
+    if (message === 'jwks_uri is mandatory property') return;
+    // …and private_key_jwt, so that public clients cannot forge a sector; Entra's device code clients
+    // are public clients (no credential at all).
+    if (message.startsWith('pairwise urn:ietf:params:oauth:grant-type:device_code clients must utilize')) return;
     invalidate.call(this, message, code);
   };
 
@@ -313,6 +327,7 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
     await authorizationCodeGrant(provider, helpers, ctx);
   }, [...authorizationCodeParameters, 'resource'], ['resource']);
   registerMultiResourceRefresh({ provider, helpers, resources, findApp });
+  installDeviceCodeShape(provider, helpers, { tenant, publicUrl: config.publicUrl, renderPage: deps.renderErrorPage });
 
   installEntraShape(provider, { tenant, config, directory, renderErrorPage: deps.renderErrorPage, clock });
   // oidc-provider publishes `alg` and neither `x5t` nor `issuer`; Entra's keys carry x5t, x5c and

@@ -14,7 +14,6 @@ export function oauthRoutes(app: FastifyInstance, { registry }: { registry: Tena
     if (!registry.resolve(alias)) throw new AadError(90002, { tenant: alias });
     throw new AadError(9990001, { feature });
   };
-  app.all('/:tenant/oauth2/v2.0/devicecode', notEmulated('the device code flow (oauth2/v2.0/devicecode)'));
   app.all('/:tenant/oauth2/v2.0/authorize-challenge', notEmulated('the native authentication v2 API (authorize-challenge)'));
   // The native authentication API v1 is server/native-auth.
   // Microsoft Graph (/v1.0/…) is served by server/graph in its own scope (see app.ts).
