@@ -54,6 +54,8 @@ function buildClientMetadata(app: Application, certificates: readonly Certificat
     ...(interactive ? ['authorization_code', 'refresh_token'] : []),
     ...(interactive && implicit ? ['implicit'] : []),
     ...(app.isConfidential ? ['client_credentials'] : []),
+    // Every app may ask; ./obo-grant.ts answers a public client as Entra does (AADSTS7000218).
+    'urn:ietf:params:oauth:grant-type:jwt-bearer',
   ];
   return {
     client_id: app.appId,
