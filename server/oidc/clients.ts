@@ -53,7 +53,8 @@ function buildClientMetadata(app: Application, certificates: readonly Certificat
   const grantTypes = [
     ...(interactive ? ['authorization_code', 'refresh_token'] : []),
     ...(interactive && implicit ? ['implicit'] : []),
-    ...(app.isConfidential ? ['client_credentials'] : []),
+    // A confidential app without redirect URIs (a web API) still redeems the refresh tokens OBO gives it.
+    ...(app.isConfidential ? ['client_credentials', ...(interactive ? [] : ['refresh_token'])] : []),
     // Every app may ask; ./obo-grant.ts answers a public client as Entra does (AADSTS7000218).
     'urn:ietf:params:oauth:grant-type:jwt-bearer',
   ];

@@ -111,15 +111,33 @@ export function registerOnBehalfOf(deps: OboGrantDeps): void {
     if (!consented) throw providerError(new AadError(65001, { clientId: client.clientId }));
 
     const indicator = resourceIndicator(downstream.app.appId);
-    const at = new provider.AccessToken({ accountId: user.id, client, gty: JWT_BEARER, scope: downstream.requested.join(' ') } as never);
+    const scope = downstream.requested.join(' ');
+    // With offline_access Entra also returns a refresh token, for the middle tier to renew the
+    // downstream token without the user's token (OBO "Success response example"). It is a grant of
+    // its own, so the multi-resource refresh grant (./refresh-grant.ts) serves it like any other.
+    let grantId: string | undefined;
+    if (resolved.oidc.includes('offline_access')) {
+      const grant = new provider.Grant({ accountId: user.id, clientId: client.clientId });
+      grant.addOIDCScope(resolved.oidc.join(' '));
+      grant.addResourceScope(indicator, scope);
+      grantId = await grant.save();
+    }
+    const at = new provider.AccessToken({ accountId: user.id, client, gty: JWT_BEARER, scope, ...(grantId ? { grantId } : {}) } as never);
     at.resourceServer = new provider.ResourceServer(indicator, deps.resourceServerInfo(downstream.app, indicator) as never);
     ctx.oidc.entity('AccessToken', at);
     const accessToken = await at.save();
+    let refreshToken: string | undefined;
+    if (grantId) {
+      const rt = new provider.RefreshToken({ accountId: user.id, client, grantId, gty: JWT_BEARER, resource: indicator, rotations: 0, scope: [...resolved.oidc, ...downstream.requested].join(' ') } as never);
+      ctx.oidc.entity('RefreshToken', rt);
+      refreshToken = await rt.save();
+    }
     ctx.body = {
       token_type: at.tokenType,
       scope: [...downstream.requested, ...resolved.oidc.filter((s) => s !== 'offline_access')].join(' '),
       expires_in: at.expiration,
       access_token: accessToken,
+      ...(refreshToken ? { refresh_token: refreshToken } : {}),
     };
   }, ['assertion', 'requested_token_use', 'scope']);
 }

@@ -79,6 +79,17 @@ describe('on-behalf-of (jwt-bearer, requested_token_use=on_behalf_of)', () => {
     expect(await me.json()).toMatchObject({ id: DEFAULT.alice.id });
   });
 
+  it('returns a refresh token with offline_access, which the middle tier redeems for the same user (and none without)', async () => {
+    const assertion = await aliceTokenForApi();
+    expect((await obo({ assertion })).body).not.toHaveProperty('refresh_token');
+    const r = await obo({ assertion, scope: `${GRAPH_USER_READ} openid profile offline_access` });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(typeof r.body.refresh_token).toBe('string');
+    const renewed = await postForm(tokenEndpoint(), { grant_type: 'refresh_token', client_id: DEFAULT.api, client_secret: API_SECRET, refresh_token: String(r.body.refresh_token), scope: GRAPH_USER_READ });
+    expect(renewed.status, JSON.stringify(renewed.body)).toBe(200);
+    expect(decodeJwt(String(renewed.body.access_token))).toMatchObject({ aud: GRAPH, oid: DEFAULT.alice.id, azp: DEFAULT.api, scp: 'User.Read', sub: decodeJwt(String(r.body.access_token)).sub });
+  });
+
   it('refuses an assertion whose audience is another app (AADSTS500131, invalid_grant)', async () => {
     const assertion = await aliceTokenForApi(); // aud: the ToDo API, presented by the web app
     const r = await obo({ assertion, client_id: DEFAULT.web, client_secret: DEFAULT.webSecret });
