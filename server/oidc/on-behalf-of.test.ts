@@ -116,6 +116,21 @@ describe('on-behalf-of (jwt-bearer, requested_token_use=on_behalf_of)', () => {
     expectAad(r, 400, 'invalid_grant', 500133, new RegExp(`expiry time of assertion ${new Date(exp).toISOString().replace('.000Z', '.0000000Z')}`));
   });
 
+  it('answers AADSTS50057 once the user is disabled, though her token has not expired', async () => {
+    const assertion = await aliceTokenForApi();
+    const daemon = await postForm(tokenEndpoint(), { grant_type: 'client_credentials', client_id: DEFAULT.daemon, client_secret: 'daemon-app-secret', scope: 'https://graph.microsoft.com/.default' });
+    expect(daemon.status).toBe(200);
+    try {
+      const patched = await fetch(`${emu.url}/v1.0/users/${DEFAULT.alice.id}`, {
+        method: 'PATCH', headers: { authorization: `Bearer ${String(daemon.body.access_token)}`, 'content-type': 'application/json' }, body: JSON.stringify({ accountEnabled: false }),
+      });
+      expect(patched.status).toBe(204);
+      expectAad(await obo({ assertion }), 400, 'invalid_grant', 50057);
+    } finally {
+      expect((await control('/tenants/contoso/reset')).status).toBe(200);
+    }
+  });
+
   it('answers AADSTS50027 (invalid_request) for an assertion that is not a JWT', async () => {
     expectAad(await obo({ assertion: 'not-a-jwt' }), 400, 'invalid_request', 50027);
   });
