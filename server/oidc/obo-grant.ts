@@ -1,6 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { Clock } from '../clock.js';
 import type { Application, Directory, Tenant } from '../directory/index.js';
 import { AadError } from '../errors.js';
@@ -40,7 +40,7 @@ export interface OboGrantDeps {
 }
 
 /** Entra's times in this message: ISO 8601 with seven fractional digits. */
-const entraTime = (ms: number) => new Date(ms).toISOString().replace('Z', '0000Z');
+const entraTime = (ms: number) => (Number.isFinite(ms) ? new Date(ms).toISOString().replace('Z', '0000Z') : '');
 
 export function registerOnBehalfOf(deps: OboGrantDeps): void {
   const { provider, directory, tenant, clock, issuer, resources, findApp } = deps;
@@ -49,7 +49,6 @@ export function registerOnBehalfOf(deps: OboGrantDeps): void {
 
   async function verifyAssertion(assertion: string): Promise<JWTPayload> {
     try {
-      decodeProtectedHeader(assertion);
       // Signature first, then time: a forged token is refused as forged even when it is also old.
       const { payload } = await jwtVerify(assertion, keys, { currentDate: clock.now(), algorithms: ['RS256'] });
       return payload;
@@ -62,7 +61,12 @@ export function registerOnBehalfOf(deps: OboGrantDeps): void {
       if (e instanceof joseErrors.JWSSignatureVerificationFailed) {
         throw providerError(new AadError(50013, { reason: 'The provided signature value did not match the expected signature value.' }));
       }
-      if (e instanceof joseErrors.JOSEError || e instanceof TypeError || e instanceof SyntaxError) throw providerError(new AadError(50027));
+      // A token not yet valid is outside its time range too (Entra's 500133 names the range).
+      if (e instanceof joseErrors.JWTClaimValidationFailed && e.claim === 'nbf') {
+        const exp = Number((e.payload as JWTPayload).exp) * 1000;
+        throw providerError(new AadError(500133, { now: entraTime(clock.nowMs()), expiry: entraTime(exp) }));
+      }
+      if (e instanceof joseErrors.JOSEError) throw providerError(new AadError(50027));
       throw e;
     }
   }
