@@ -62,6 +62,12 @@ export const AADSTS = {
   700082: { error: 'invalid_grant', status: 400, message: () => 'The refresh token has expired due to inactivity. The token was issued and was inactive for the maximum allowed lifetime.' },
   700084: { error: 'invalid_grant', status: 400, message: (p) => `The refresh token was issued to a single page app (SPA), and therefore has a fixed, limited lifetime of 1.00:00:00, which cannot be extended. It is now expired and a new sign in request must be sent by the SPA to the sign in page. The token was issued on ${p.issuedOn ?? ''}.` },
   50173: { error: 'invalid_grant', status: 400, message: () => 'The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.' },
+  // On-behalf-of (server/oidc/obo-grant.ts): the user's access token (`assertion`) Entra checks
+  // before it issues one for the downstream API. Wording as Entra answers (issues on MSAL repos).
+  50027: { error: 'invalid_request', status: 400, message: (p) => `JWT token is invalid or malformed.${p.detail ? ` ${String(p.detail)}` : ''}` },
+  50013: { error: 'invalid_grant', status: 400, message: (p) => `Assertion failed signature validation. [Reason - ${p.reason ?? 'The key was not found.'}]` },
+  500131: { error: 'invalid_grant', status: 400, message: (p) => `Assertion audience does not match the Client app presenting the assertion. The audience in the assertion was ${q(p.audience)} and the expected audience is ${q(p.clientId)} or one of the Application Uris of this application with App ID ${q(p.clientId)}(${p.appName ?? ''}). The downstream client must request a token for the expected audience (the application that made the OBO request) and this application should use that token as the assertion.` },
+  500133: { error: 'invalid_grant', status: 400, message: (p) => `Assertion is not within its valid time range. Ensure that the access token is not expired before using it for user assertion, or request a new token. Current time: ${p.now ?? ''}, expiry time of assertion ${p.expiry ?? ''}.` },
   9002325: { error: 'invalid_request', status: 400, message: () => 'Proof Key for Code Exchange is required for cross-origin authorization code redemption.' },
   9002326: { error: 'invalid_request', status: 400, message: (p) => `Cross-origin token redemption is permitted only for the 'Single-Page Application' client-type. Request origin: ${q(p.origin)}.` },
   // malformed requests

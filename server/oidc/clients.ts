@@ -53,9 +53,12 @@ function buildClientMetadata(app: Application, certificates: readonly Certificat
   const grantTypes = [
     ...(interactive ? ['authorization_code', 'refresh_token'] : []),
     ...(interactive && implicit ? ['implicit'] : []),
-    ...(app.isConfidential ? ['client_credentials'] : []),
+    // A confidential app without redirect URIs (a web API) still redeems the refresh tokens OBO gives it.
+    ...(app.isConfidential ? ['client_credentials', ...(interactive ? [] : ['refresh_token'])] : []),
     // Entra serves the device code grant to apps with "Allow public client flows" (isFallbackPublicClient).
     ...(!app.isConfidential && app.isFallbackPublicClient ? ['urn:ietf:params:oauth:grant-type:device_code', 'device_code', ...(interactive ? [] : ['refresh_token'])] : []),
+    // Every app may ask; ./obo-grant.ts answers a public client as Entra does (AADSTS7000218).
+    'urn:ietf:params:oauth:grant-type:jwt-bearer',
   ];
   return {
     client_id: app.appId,

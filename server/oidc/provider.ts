@@ -9,7 +9,8 @@ import { AadError } from '../errors.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientMetadata } from './clients.js';
 import { createAccessTokenCustomizer, createFindAccount, mappedClaimNames, pairwiseSubject } from './claims.js';
-import { ResourceResolver, grantedOn, resourceIndicator, appIdFromIndicator } from './resources.js';
+import { ResourceResolver, grantedOn, resourceIndicator, appIdFromIndicator, type ResourceApp } from './resources.js';
+import { registerOnBehalfOf } from './obo-grant.js';
 import { providerError, toAadError, type ProviderErrorLike } from './entra-errors.js';
 import { spaCodeWithoutPkce } from './spa-redemption.js';
 import { createAssertionCheck, installClientAssertions } from './client-assertions.js';
@@ -64,6 +65,13 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
   const claimsDeps = { directory, tenant, clock, resources, issuer };
   const secure = config.publicUrl.startsWith('https:');
   const findApp = (clientId: string) => directory.applications.findByAppId(tenant.id, clientId);
+  // Every resource's tokens are RS256 JWTs whatever grant issues them (authorization code, refresh, OBO).
+  const resourceServerInfo = (app: ResourceApp, indicator: string) => ({
+    scope: resources.scopeForms(app).join(' '),
+    audience: indicator,
+    accessTokenFormat: 'jwt' as const,
+    jwt: { sign: { alg: 'RS256' as const } },
+  });
 
   const policy = interactionPolicy.base();
   // Entra accepts prompt=select_account and prompt=create; oidc-provider rejects unknown prompts.
@@ -146,12 +154,7 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
               throw providerError(new AadError(70011, { detail: `The scope '${scope}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).` }));
             }
           }
-          return {
-            scope: resources.scopeForms(app).join(' '),
-            audience: indicator,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
-          };
+          return resourceServerInfo(app, indicator);
         },
         // Without this a code exchange that includes `openid` mints a userinfo-only token instead of the API's.
         useGrantedResource: async () => true,
@@ -328,6 +331,7 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
   }, [...authorizationCodeParameters, 'resource'], ['resource']);
   registerMultiResourceRefresh({ provider, helpers, resources, findApp });
   installDeviceCodeShape(provider, helpers, { tenant, publicUrl: config.publicUrl, renderPage: deps.renderErrorPage });
+  registerOnBehalfOf({ provider, directory, tenant, clock, issuer, resources, publishedJwks: deps.publishedJwks, findApp, resourceServerInfo });
 
   installEntraShape(provider, { tenant, config, directory, renderErrorPage: deps.renderErrorPage, clock });
   // oidc-provider publishes `alg` and neither `x5t` nor `issuer`; Entra's keys carry x5t, x5c and
