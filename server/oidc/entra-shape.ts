@@ -151,6 +151,7 @@ export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'd
       ...(deps.clock ? { nowMs: deps.clock.nowMs() } : {}),
     } : {}),
     redirectUri: pick('redirect_uri'),
+    grantType: pick('grant_type'),
     responseType: pick('response_type'),
     spa: Boolean(app && !app.isConfidential && app.spaRedirectUris.length > 0),
   };

@@ -129,7 +129,9 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
           if (scope && ctx.oidc.params && resolved.canonical !== scope) ctx.oidc.params.scope = resolved.canonical;
           if (resolved.resource) return resourceIndicator(resolved.resource.app.appId);
           if (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials') {
-            throw providerError(new AadError(70011, { detail: `The scope '${scope ?? ''}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).` }));
+            // A scope other than <resource>/.default is AADSTS1002012 as Entra answers it; no scope
+            // at all keeps 70011 (Entra's answer to that is not recorded).
+            throw providerError(scope ? new AadError(1002012, { scope }) : new AadError(70011, { detail: "The scope '' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)." }));
           }
           return oneOf?.length ? oneOf[0]! : (undefined as unknown as string);
         },
@@ -139,7 +141,7 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
           if (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials') {
             const scope = String(ctx.oidc.params.scope ?? '');
             if (!scope.split(' ').every((s) => s.endsWith('/.default'))) {
-              throw providerError(new AadError(70011, { detail: `The scope '${scope}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).` }));
+              throw providerError(new AadError(1002012, { scope }));
             }
           }
           return {
