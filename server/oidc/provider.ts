@@ -8,7 +8,7 @@ import { redirectUriForms, redirectUriPlatform } from '../directory/applications
 import { AadError } from '../errors.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientMetadata } from './clients.js';
-import { createAccessTokenCustomizer, createFindAccount, mappedClaimNames, pairwiseSubject } from './claims.js';
+import { createAccessTokenCustomizer, createFindAccount, installGuidSessionIds, mappedClaimNames, pairwiseSubject } from './claims.js';
 import { ResourceResolver, grantedOn, resourceIndicator, appIdFromIndicator } from './resources.js';
 import { providerError, toAadError, type ProviderErrorLike } from './entra-errors.js';
 import { spaCodeWithoutPkce } from './spa-redemption.js';
@@ -280,6 +280,7 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
   installClientAssertions(provider, { tenant, publicUrl: config.publicUrl });
   // Entra puts `sid` in every id_token; oidc-provider only for back-channel logout clients.
   Client.prototype.includeSid = () => true;
+  installGuidSessionIds(provider);
   // Entra lets web apps use implicit id_token with http://localhost redirect URIs (Microsoft.Identity.Web's default).
   const invalidate = Client.Schema.prototype.invalidate as (this: unknown, message: string, code?: string) => void;
   // Entra's pairwise `sub` is per app id (pairwiseIdentifier above ignores sectors), so an app whose
