@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import type { Directory, Tenant } from '../directory/index.js';
 import { AadError, entraTimestamp, errorUri, toOAuthBody } from '../errors.js';
 import type { EventEmitter } from 'node:events';
+import { acceptGraphTokenAtUserinfo, graphTokenForOidcOnly } from './graph-token.js';
 import { toAadError, type MappingContext, type ProviderErrorLike } from './entra-errors.js';
 import { assertionFacts } from './client-assertions.js';
 
@@ -73,11 +74,16 @@ export function installEntraShape(provider: Provider, deps: ShapeDeps): void {
     ctx.set('x-ms-request-id', s.traceId);
     ctx.set('client-request-id', s.correlationId);
 
+    if (ctx.path.endsWith('/openid/userinfo')) await acceptGraphTokenAtUserinfo(provider, ctx as KoaContextWithOIDC);
+
     await next();
 
     const route = (ctx as KoaContextWithOIDC).oidc?.route;
     if (route === 'discovery' && ctx.status === 200) shapeDiscovery(ctx.body as Record<string, unknown>, base);
-    else if (route === 'token' && ctx.status === 200) shapeTokenResponse(ctx as KoaContextWithOIDC, tenant.id);
+    else if (route === 'token' && ctx.status === 200) {
+      shapeTokenResponse(ctx as KoaContextWithOIDC, tenant.id);
+      if ((ctx as KoaContextWithOIDC).oidc.params?.grant_type !== 'client_credentials') await graphTokenForOidcOnly(provider, ctx as KoaContextWithOIDC);
+    }
 
     const body = ctx.body as Record<string, unknown> | undefined;
     if (route !== 'userinfo' && body && typeof body === 'object' && !Buffer.isBuffer(body) && typeof body.error === 'string' && !body.error_codes) {
