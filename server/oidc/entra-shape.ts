@@ -92,6 +92,16 @@ export function installEntraShape(provider: Provider, deps: ShapeDeps): void {
       ctx.body = toOAuthBody(aad, { traceId: s.traceId, correlationId: s.correlationId, now: deps.clock.now() }, config.publicUrl);
       if (aad.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
     }
+    // Entra's caching headers (Azure SDK recordings, fidelity-gaps.md D13/D14): discovery is
+    // cacheable for a day, token answers (errors too) never.
+    if (route === 'discovery' && ctx.status === 200) {
+      ctx.set('Cache-Control', 'max-age=86400, private');
+      ctx.set('Access-Control-Allow-Methods', 'GET, OPTIONS');
+    } else if (route === 'token') {
+      ctx.set('Cache-Control', 'no-store, no-cache');
+      ctx.set('Pragma', 'no-cache');
+      ctx.set('Expires', '-1');
+    }
     if (route === 'authorization' || route === 'resume') shapeAuthorizationError(ctx as KoaContextWithOIDC, deps, s);
   });
 }
