@@ -33,11 +33,15 @@ export const AADSTS = {
   700054: { error: 'unsupported_response_type', status: 400, message: (p) => `response_type ${q(p.responseType)} is not enabled for the application.` },
   // scopes and resources
   70011: { error: 'invalid_scope', status: 400, message: (p) => `The provided value for the input parameter 'scope' is not valid. ${p.detail ?? ''}`.trim() },
+  // Client credentials take only `<resource>/.default` (learn.microsoft.com "client credentials flow"):
+  // Entra answers any other scope, OIDC scopes included, with 1002012, not 70011.
+  1002012: { error: 'invalid_scope', status: 400, message: (p) => `The provided value for scope ${p.scope ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).` },
   700022: { error: 'invalid_scope', status: 400, message: (p) => `The provided value for the input parameter scope is not valid because it contains more than one resource. Scope ${p.scope ?? ''} is not valid.` },
   500011: { error: 'invalid_resource', status: 400, message: (p) => `The resource principal named ${p.resource ?? ''} was not found in the tenant named ${p.tenant ?? ''}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.` },
   65001: { error: 'invalid_grant', suberror: 'consent_required', status: 400, message: (p) => `The user or administrator has not consented to use the application with ID ${q(p.clientId)}. Send an interactive authorization request for this user and resource.` },
   // credentials and accounts
   50126: { error: 'invalid_grant', status: 400, message: () => 'Error validating credentials due to invalid username or password.' },
+  // `tenant` is the tenant id: Entra's text names the directory by its GUID (fidelity-gaps.md S4).
   50034: { error: 'invalid_grant', status: 400, message: (p) => `The user account {EUII Hidden} does not exist in the ${p.tenant ?? ''} directory. To sign into this application, the account must be added to the directory.` },
   50053: { error: 'invalid_grant', status: 400, message: () => "Your account is locked because you've tried to sign in too many times with an incorrect user ID or password." },
   50057: { error: 'invalid_grant', status: 400, message: () => 'The user account is disabled.' },

@@ -39,6 +39,6 @@ export function flowFor(directory: Directory, tenant: Tenant, clientId: string):
 /** The user behind an email address, or Entra's user-not-found (AADSTS50034). */
 export function existingUser(directory: Directory, tenant: Tenant, email: string): User {
   const user = directory.users.findBySignInName(tenant.id, email);
-  if (!user) throw new AadError(50034, { tenant: tenant.defaultDomain });
+  if (!user) throw new AadError(50034, { tenant: tenant.id });
   return user;
 }

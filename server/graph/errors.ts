@@ -48,7 +48,9 @@ export function graphErrorHandler({ clock }: { clock: Clock }) {
     }
     const { requestId, clientRequestId } = graphRequestIds(req);
     const date = clock.now().toISOString().replace(/\.\d+Z$/, '');
-    if (g.status === 401) reply.header('www-authenticate', 'Bearer realm="", client_id="00000003-0000-0000-c000-000000000000"');
+    // Graph's challenge as recorded (Azure SDK recordings, fidelity-gaps.md S2/D22): the common
+    // authority's authorize URL whatever the tenant, and Graph's app id.
+    if (g.status === 401) reply.header('www-authenticate', 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"');
     return reply.code(g.status).header('request-id', requestId).header('client-request-id', clientRequestId)
       .header('cache-control', 'no-cache').type('application/json')
       .send({ error: { code: g.code, message: g.message, ...(g.details ? { details: g.details } : {}), innerError: { date, 'request-id': requestId, 'client-request-id': clientRequestId } } });

@@ -56,6 +56,10 @@ export function installNativeGrants(oidc: TenantOidc, deps: NativeGrantDeps): vo
   /** The user the grant proves, and (password sign-in) the continuation MFA would continue from. */
   const userOf = async (ctx: KoaContextWithOIDC, grantType: string): Promise<{ user: User; client: Application; firstFactor?: Continuation }> => {
     const params = ctx.oidc.params as Record<string, string | undefined>;
+    // ROPC (a password grant that does not continue a native-auth sign-in) is not supported in
+    // external tenants ("Supported features in external tenants"): Entra answers it as an
+    // unsupported grant type, whatever the app, not with a native-auth continuation error.
+    if (grantType === 'password' && !params.continuation_token) throw new AadError(70003, { grantType });
     const client = nativeApp(directory, tenant, ctx.oidc.client!.clientId);
     const use = (flow: Parameters<ContinuationStore['use']>[3], steps: string[]) => store.use(tenant.id, client.appId, params.continuation_token, flow, steps);
     switch (grantType) {
@@ -78,7 +82,7 @@ export function installNativeGrants(oidc: TenantOidc, deps: NativeGrantDeps): vo
         const cont = use(['signUp', 'passwordReset', 'signIn'], ['signedIn']);
         if (params.username && normalizeEmail(params.username) !== cont.email) throw new AadError(55200);
         const user = cont.userId ? directory.users.findById(tenant.id, cont.userId) : undefined;
-        if (!user) throw new AadError(50034, { tenant: tenant.defaultDomain });
+        if (!user) throw new AadError(50034, { tenant: tenant.id });
         if (!user.accountEnabled) throw new AadError(50057);
         store.spend(tenant.id, cont.token);
         return { user, client };

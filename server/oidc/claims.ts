@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import type { Account, KoaContextWithOIDC } from 'oidc-provider';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { Account, KoaContextWithOIDC, Provider } from 'oidc-provider';
 import type { Application, Directory, Tenant, User } from '../directory/index.js';
 import type { Clock } from '../clock.js';
 import { appIdFromIndicator, grantedOn, type ResourceResolver } from './resources.js';
@@ -72,18 +72,65 @@ export function mappedClaims(directory: Directory, tenantId: string, clientId: s
 export function mappedClaimNames(directory: Directory, tenantId: string): string[] {
   // `groups` (added for Microsoft Graph groups) is always allowed: only apps whose
   // groupMembershipClaims asks for it get it (groupsClaim below), and that can change at run time.
-  return [...new Set([...directory.applications.list(tenantId).flatMap((a) => a.claimsMapping.map((m) => m.claim)), 'groups'])];
+  return [...new Set([...directory.applications.list(tenantId).flatMap((a) => a.claimsMapping.map((m) => m.claim)), 'groups', 'hasgroups'])];
 }
+
+/** Above this many groups a JWT carries the groups overage claim instead (learn.microsoft.com "access token claims reference"). */
+export const JWT_GROUPS_LIMIT = 200;
+
+/** From this many groups an id_token sent in a URL fragment (implicit flow) carries `hasgroups` instead. */
+export const IMPLICIT_GROUPS_LIMIT = 6;
+
+export type GroupsClaim = {
+  groups?: string[];
+  hasgroups?: true;
+  _claim_names?: { groups: string };
+  _claim_sources?: { src1: { endpoint: string } };
+};
 
 /**
  * Entra's `groups` claim: the object ids of the user's groups, when the app's groupMembershipClaims
- * is 'SecurityGroup' or 'All' (the emulator's groups are all security groups).
+ * is 'SecurityGroup' or 'All' (the emulator's groups are all security groups). A user in no group
+ * gets no claim ("claims are present only if a value exists", not `groups: []`); one in more than
+ * 200 gets the overage claim pointing at Graph's getMemberObjects, as the claims references document.
  */
-export function groupsClaim(directory: Directory, tenantId: string, clientId: string | undefined, userId: string): { groups?: string[] } {
+export function groupsClaim(directory: Directory, tenantId: string, clientId: string | undefined, userId: string, implicit = false): GroupsClaim {
   if (!clientId) return {};
   const setting = directory.groups.groupMembershipClaims(tenantId, clientId);
   if (setting !== 'SecurityGroup' && setting !== 'All') return {};
-  return { groups: directory.groups.memberOf(tenantId, userId).map((g) => g.id) };
+  const groups = directory.groups.memberOf(tenantId, userId).map((g) => g.id);
+  if (groups.length === 0) return {};
+  // The id-token claims reference: `hasgroups` replaces `groups` in implicit-flow JWTs when the full
+  // claim would make the URL fragment too long ("currently six or more groups").
+  if (implicit && groups.length >= IMPLICIT_GROUPS_LIMIT) return { hasgroups: true };
+  if (groups.length > JWT_GROUPS_LIMIT) {
+    return {
+      _claim_names: { groups: 'src1' },
+      _claim_sources: { src1: { endpoint: `https://graph.microsoft.com/v1.0/users/${userId}/getMemberObjects` } },
+    };
+  }
+  return { groups };
+}
+
+/**
+ * Entra's `sid` is "String, a GUID": one id for the browser session, the same in every app's
+ * id_token (front-channel logout sends it to each app). oidc-provider draws a nanoid per app; this
+ * gives a session's apps one GUID instead, the first app's, so logout's per-app lookups still work.
+ */
+export function installGuidSessionIds(provider: Provider): void {
+  const Session = provider.Session as unknown as { prototype: { authorizations?: Record<string, { sid?: string }>; sidFor(clientId: string, value?: string): string | undefined; ensureClientContainer(clientId: string): void } };
+  Session.prototype.ensureClientContainer = function ensureClientContainer(clientId: string) {
+    if (this.sidFor(clientId)) return;
+    const shared = Object.values(this.authorizations ?? {}).map((a) => a.sid).find((sid) => sid && /^[0-9a-f-]{36}$/.test(sid));
+    this.sidFor(clientId, shared ?? randomUUID());
+  };
+}
+
+/** An id_token the authorization endpoint sends back itself (implicit or hybrid response types). */
+function isImplicit(ctx: KoaContextWithOIDC | undefined): boolean {
+  const route = ctx?.oidc?.route;
+  const responseType = String(ctx?.oidc?.params?.response_type ?? '');
+  return (route === 'authorization' || route === 'resume') && /\b(id_token|token)\b/.test(responseType);
 }
 
 export function createFindAccount({ directory, tenant, clock }: ClaimsDeps) {
@@ -126,12 +173,13 @@ export function createFindAccount({ directory, tenant, clock }: ClaimsDeps) {
           aio: opaque(48),
           rh: `0.${opaque(40)}`,
           uti: opaque(16),
-          name: user.displayName ?? undefined,
+          // A claim without a value is left out (id-token claims reference), never an empty string.
+          name: user.displayName || undefined,
           preferred_username: preferredUsername(user, tenant),
-          email: email ?? undefined,
+          email: email || undefined,
           login_hint: encodeLoginHint(user, tenant),
           ...mappedClaims(directory, tenant.id, ctx?.oidc?.client?.clientId, user),
-          ...groupsClaim(directory, tenant.id, ctx?.oidc?.client?.clientId, user.id),
+          ...groupsClaim(directory, tenant.id, ctx?.oidc?.client?.clientId, user.id, isImplicit(ctx)),
         };
       },
     };

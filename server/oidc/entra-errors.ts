@@ -31,6 +31,8 @@ export interface MappingContext {
   /** now, for AADSTS700024's "Current time" */
   nowMs?: number;
   redirectUri: string | undefined;
+  /** the request's grant_type (oidc-provider's unsupported_grant_type text does not name it) */
+  grantType?: string | undefined;
   responseType: string | undefined;
   /** the refresh token or code belonged to a SPA redirect URI */
   spa: boolean;
@@ -86,7 +88,9 @@ export function toAadError(err: ProviderErrorLike, m: MappingContext): AadError 
     case 'invalid_target':
       return new AadError(70011, { detail: description });
     case 'unsupported_grant_type':
-      return new AadError(70003, { grantType: /grant_type '?([^']*)'?/.exec(description)?.[1] ?? '' });
+      // Entra names the grant type ("…unsupported grant type 'foo'."); oidc-provider's text
+      // ("unsupported grant_type requested") does not, so it comes from the request.
+      return new AadError(70003, { grantType: m.grantType ?? '' });
     case 'unsupported_response_type':
     case 'unauthorized_client':
       if (m.route === 'authorization') return new AadError(700054, { responseType: m.responseType });

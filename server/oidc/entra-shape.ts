@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js';
 import type { Directory, Tenant } from '../directory/index.js';
 import { AadError, entraTimestamp, errorUri, toOAuthBody } from '../errors.js';
 import type { EventEmitter } from 'node:events';
+import { acceptGraphTokenAtUserinfo, graphTokenForOidcOnly } from './graph-token.js';
 import { toAadError, type MappingContext, type ProviderErrorLike } from './entra-errors.js';
 import { assertionFacts } from './client-assertions.js';
 
@@ -87,11 +88,16 @@ export function installEntraShape(provider: Provider, deps: ShapeDeps): void {
     ctx.set('x-ms-request-id', s.traceId);
     ctx.set('client-request-id', s.correlationId);
 
+    if (ctx.path.endsWith('/openid/userinfo')) await acceptGraphTokenAtUserinfo(provider, ctx as KoaContextWithOIDC);
+
     await next();
 
     const route = (ctx as KoaContextWithOIDC).oidc?.route;
     if (route === 'discovery' && ctx.status === 200) shapeDiscovery(ctx.body as Record<string, unknown>, base);
-    else if (route === 'token' && ctx.status === 200) shapeTokenResponse(ctx as KoaContextWithOIDC, tenant.id);
+    else if (route === 'token' && ctx.status === 200) {
+      shapeTokenResponse(ctx as KoaContextWithOIDC, tenant.id);
+      if ((ctx as KoaContextWithOIDC).oidc.params?.grant_type !== 'client_credentials') await graphTokenForOidcOnly(provider, ctx as KoaContextWithOIDC);
+    }
 
     const body = ctx.body as Record<string, unknown> | undefined;
     if (route !== 'userinfo' && body && typeof body === 'object' && !Buffer.isBuffer(body) && typeof body.error === 'string' && !body.error_codes) {
@@ -99,6 +105,16 @@ export function installEntraShape(provider: Provider, deps: ShapeDeps): void {
       ctx.status = aad.status;
       ctx.body = toOAuthBody(aad, { traceId: s.traceId, correlationId: s.correlationId, now: deps.clock.now() }, config.publicUrl);
       if (aad.status === 401) ctx.set('WWW-Authenticate', 'Bearer');
+    }
+    // Entra's caching headers (Azure SDK recordings, fidelity-gaps.md D13/D14): discovery is
+    // cacheable for a day, token answers (errors too) never.
+    if (route === 'discovery' && ctx.status === 200) {
+      ctx.set('Cache-Control', 'max-age=86400, private');
+      ctx.set('Access-Control-Allow-Methods', 'GET, OPTIONS');
+    } else if (route === 'token') {
+      ctx.set('Cache-Control', 'no-store, no-cache');
+      ctx.set('Pragma', 'no-cache');
+      ctx.set('Expires', '-1');
     }
     if (route === 'authorization' || route === 'resume') shapeAuthorizationError(ctx as KoaContextWithOIDC, deps, s);
   });
@@ -165,6 +181,7 @@ export function mappingContext(ctx: KoaContextWithOIDC, deps: Pick<ShapeDeps, 'd
       ...(deps.clock ? { nowMs: deps.clock.nowMs() } : {}),
     } : {}),
     redirectUri: pick('redirect_uri'),
+    grantType: pick('grant_type'),
     responseType: pick('response_type'),
     spa: Boolean(app && !app.isConfidential && app.spaRedirectUris.length > 0),
   };

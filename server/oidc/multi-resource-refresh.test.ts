@@ -51,7 +51,12 @@ describe('refresh tokens are multi-resource', () => {
     expect(result.scopes).toContain(API_READ);
 
     // and the same refresh token then serves a second resource (Graph) and the first again
-    const graph = await cca.acquireTokenSilent({ account: signedIn.account!, scopes: ['User.Read'] });
+    // (the OIDC-only sign-in already brought a Graph token, as from Entra: MSAL serves that from its cache)
+    const cached = await cca.acquireTokenSilent({ account: signedIn.account!, scopes: ['User.Read'] });
+    expect(cached.fromCache).toBe(true);
+    expect(decodeJwt(cached.accessToken)).toMatchObject({ aud: '00000003-0000-0000-c000-000000000000', scp: 'openid profile User.Read' });
+    const graph = await cca.acquireTokenSilent({ account: signedIn.account!, scopes: ['User.Read'], forceRefresh: true });
+    expect(graph.fromCache).toBe(false);
     expect(decodeJwt(graph.accessToken)).toMatchObject({ aud: '00000003-0000-0000-c000-000000000000', scp: 'User.Read' });
     const again = await cca.acquireTokenSilent({ account: signedIn.account!, scopes: [API_READ], forceRefresh: true });
     expect(decodeJwt(again.accessToken)).toMatchObject({ aud: DEFAULT.api, scp: 'ToDoList.Read' });

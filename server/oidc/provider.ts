@@ -8,7 +8,7 @@ import { redirectUriForms, redirectUriPlatform } from '../directory/applications
 import { AadError } from '../errors.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientMetadata } from './clients.js';
-import { createAccessTokenCustomizer, createFindAccount, mappedClaimNames, pairwiseSubject } from './claims.js';
+import { createAccessTokenCustomizer, createFindAccount, installGuidSessionIds, mappedClaimNames, pairwiseSubject } from './claims.js';
 import { ResourceResolver, grantedOn, resourceIndicator, appIdFromIndicator, type ResourceApp } from './resources.js';
 import { registerOnBehalfOf } from './obo-grant.js';
 import { providerError, toAadError, type ProviderErrorLike } from './entra-errors.js';
@@ -141,7 +141,9 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
           if (scope && ctx.oidc.params && resolved.canonical !== scope) ctx.oidc.params.scope = resolved.canonical;
           if (resolved.resource) return resourceIndicator(resolved.resource.app.appId);
           if (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials') {
-            throw providerError(new AadError(70011, { detail: `The scope '${scope ?? ''}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).` }));
+            // A scope other than <resource>/.default is AADSTS1002012 as Entra answers it; no scope
+            // at all keeps 70011 (Entra's answer to that is not recorded).
+            throw providerError(scope ? new AadError(1002012, { scope }) : new AadError(70011, { detail: "The scope '' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)." }));
           }
           return oneOf?.length ? oneOf[0]! : (undefined as unknown as string);
         },
@@ -151,7 +153,7 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
           if (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials') {
             const scope = String(ctx.oidc.params.scope ?? '');
             if (!scope.split(' ').every((s) => s.endsWith('/.default'))) {
-              throw providerError(new AadError(70011, { detail: `The scope '${scope}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).` }));
+              throw providerError(new AadError(1002012, { scope }));
             }
           }
           return resourceServerInfo(app, indicator);
@@ -289,6 +291,7 @@ export function createTenantProvider(deps: TenantProviderDeps): TenantOidc {
   installClientAssertions(provider, { tenant, publicUrl: config.publicUrl });
   // Entra puts `sid` in every id_token; oidc-provider only for back-channel logout clients.
   Client.prototype.includeSid = () => true;
+  installGuidSessionIds(provider);
   // Entra lets web apps use implicit id_token with http://localhost redirect URIs (Microsoft.Identity.Web's default).
   const invalidate = Client.Schema.prototype.invalidate as (this: unknown, message: string, code?: string) => void;
   // Entra's pairwise `sub` is per app id (pairwiseIdentifier above ignores sectors), so an app whose

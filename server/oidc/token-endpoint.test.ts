@@ -61,7 +61,7 @@ describe('token endpoint: client credentials', () => {
     ['an unknown client', { ...daemon, client_id: '99999999-9999-4999-8999-999999999999', scope: `${API}/.default` }, 400, 'unauthorized_client', 700016],
     ['no client secret', { grant_type: 'client_credentials', client_id: DEFAULT.daemon, scope: `${API}/.default` }, 401, 'invalid_client', 7000218],
     ['a public client sending a secret', { ...daemon, client_id: DEFAULT.spa, scope: `${API}/.default` }, 401, 'invalid_client', 700025],
-    ['a scope without /.default', { ...daemon, scope: `${API}/ToDoList.Read` }, 400, 'invalid_scope', 70011],
+    ['a scope without /.default', { ...daemon, scope: `${API}/ToDoList.Read` }, 400, 'invalid_scope', 1002012],
     ['an unknown resource', { ...daemon, scope: 'api://nope/.default' }, 400, 'invalid_resource', 500011],
     ['scopes of two resources', { ...daemon, scope: `${API}/.default https://graph.microsoft.com/.default` }, 400, 'invalid_scope', 700022],
     ['no scope at all', { ...daemon }, 400, 'invalid_scope', 70011],

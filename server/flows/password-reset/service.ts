@@ -58,7 +58,7 @@ export function createPasswordResetService({ directory, transactions, codes, mai
       directory.users.setPassword(tenant.id, tx.userId, await hasher.hash(password), clock.nowMs());
       transactions.delete(tenant.id, tx.id);
       const user = directory.users.findById(tenant.id, tx.userId);
-      if (!user) throw new AadError(50034, { tenant: tenant.defaultDomain });
+      if (!user) throw new AadError(50034, { tenant: tenant.id });
       assertAad(user.accountEnabled, 50057);
       return user;
     },

@@ -39,11 +39,11 @@ export function createSignInService({ directory, hasher, clock }: SignInDeps) {
   return {
     async signInWithPassword(tenant: Tenant, email: string, password: string): Promise<User> {
       const found = directory.users.findBySignInName(tenant.id, email);
-      assertAad(found, 50034, { tenant: tenant.defaultDomain });
+      assertAad(found, 50034, { tenant: tenant.id });
       return oneAtATime(`${tenant.id}|${found.id}`, async () => {
         // Read again inside the queue: the failures counted by the checks queued before this one.
         const user = directory.users.findById(tenant.id, found.id);
-        assertAad(user, 50034, { tenant: tenant.defaultDomain });
+        assertAad(user, 50034, { tenant: tenant.id });
         const now = clock.nowMs();
         if (user.lockoutUntil && user.lockoutUntil > now) throw new AadError(50053);
 
