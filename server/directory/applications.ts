@@ -1,6 +1,7 @@
 import { X509Certificate, createHash, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../db/connection.js';
 import { keyCredentialFrom, type Certificate, type KeyCredential, type KeyCredentialInput } from './key-credentials.js';
+import { redirectUriPlatform } from './redirect-uris.js';
 
 /** A delegated permission an API exposes (api.oauth2PermissionScopes). */
 export interface PermissionScope {
@@ -382,31 +383,6 @@ export class ApplicationRepository {
     return this.#db.prepare('DELETE FROM app_keys WHERE tenant_id = ? AND app_object_id = lower(?) AND key_id = lower(?)')
       .run(tenantId, appObjectId, keyId).changes > 0;
   }
-}
-
-/** An http(s) URI that is only a scheme and an authority, with or without a lone `/`. */
-const PATHLESS = /^https?:\/\/[^/?#]+\/?$/i;
-
-/**
- * The forms of a registered redirect URI Entra accepts: the URI itself and, when it has no path,
- * the same URI with `/` (or without it). Entra answers a path-less redirect URI with a trailing slash
- * (learn.microsoft.com "Redirect URI (reply URL) outline and restrictions"), so a client sending
- * `http://localhost:3000/` for a registered `http://localhost:3000` — Microsoft's SPA sample does — is
- * the same URI. Anything else (a query, another path, a double slash) stays an exact match.
- */
-export function redirectUriForms(uri: string): string[] {
-  if (!PATHLESS.test(uri)) return [uri];
-  return uri.endsWith('/') ? [uri, uri.slice(0, -1)] : [uri, `${uri}/`];
-}
-
-const registers = (uris: string[], uri: string) => uris.includes(uri) || redirectUriForms(uri).some((u) => uris.includes(u));
-
-/** Every redirect URI the app registered, with the platform it was registered under. */
-export function redirectUriPlatform(app: Application, uri: string): 'web' | 'spa' | 'publicClient' | undefined {
-  if (registers(app.spaRedirectUris, uri)) return 'spa';
-  if (registers(app.webRedirectUris, uri)) return 'web';
-  if (registers(app.publicRedirectUris, uri)) return 'publicClient';
-  return undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { Application } from '../directory/index.js';
 import type { Certificate } from '../directory/key-credentials.js';
-import { redirectUriForms } from '../directory/applications.js';
+import { redirectUriForms } from '../directory/redirect-uris.js';
 
 /**
  * oidc-provider's Client, derived from an app registration on every lookup, so a change to the

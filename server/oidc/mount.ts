@@ -6,7 +6,7 @@ import { requestIds } from '../http/request-ids.js';
 import type { TenantRegistry } from './registry.js';
 import { checkCrossOriginRedemption, readBody, replay } from './spa-redemption.js';
 import type { Directory } from '../directory/index.js';
-import { redirectUriPlatform } from '../directory/applications.js';
+import { redirectUriPlatform } from '../directory/redirect-uris.js';
 import { sleep, type FaultEndpoint, type FaultRegistry, type FaultRule } from '../emulator/faults.js';
 import type { TenantOidc } from './provider.js';
 import { TokenThrottle, tokenRequestFacts } from './throttling.js';

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
 import type { Clock } from '../clock.js';
 import type { Directory, Tenant } from '../directory/index.js';
-import { redirectUriForms, redirectUriPlatform } from '../directory/applications.js';
+import { redirectUriForms, redirectUriPlatform } from '../directory/redirect-uris.js';
 import { AadError } from '../errors.js';
 import { createAdapterFactory } from './adapter.js';
 import { clientMetadata } from './clients.js';

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { parse } from 'node:querystring';
 import type { Application } from '../directory/index.js';
-import { redirectUriPlatform } from '../directory/applications.js';
+import { redirectUriPlatform } from '../directory/redirect-uris.js';
 import { AadError } from '../errors.js';
 
 /**
