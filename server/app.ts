@@ -16,6 +16,7 @@ import { createViews, VIEWS_DIR } from './http/views.js';
 import { createPageRenderer } from './http/pages.js';
 import { controlPlaneErrorHandler, oauthErrorHandler, pageErrorHandler } from './http/error-handlers.js';
 import { clientErrorHandler } from './http/client-errors.js';
+import { ThrottleRegistry } from './http/throttle.js';
 import { frameworkErrorDispatcher, type SurfaceHandlers } from './http/framework-errors.js';
 import { graphErrorHandler } from './graph/errors.js';
 import { TenantRegistry } from './oidc/registry.js';
@@ -65,7 +66,7 @@ export interface App {
   /** the user-flow services, for the native authentication API and tests */
   flows: ReturnType<typeof createUserFlows>['services'];
   /** the test-suite toolkit behind the control plane */
-  toolkit: { faults: FaultRegistry; tickets: LoginTickets; signIns: SignInLog };
+  toolkit: { faults: FaultRegistry; tickets: LoginTickets; signIns: SignInLog; throttles: ThrottleRegistry };
   /** browser sessions for the control plane and mailbox when an admin token is set (the banner's link) */
   controlSessions: ControlSessions;
 }
@@ -89,9 +90,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     faults: new FaultRegistry(deps.random),
     tickets: new LoginTickets(clock, deps.random),
     signIns: new SignInLog(db, clock, deps.random),
+    throttles: new ThrottleRegistry(),
   };
   const hasher = deps.hasher ?? createPasswordHasher(config.argon2);
-  const oidcMount = createOidcMount({ config, clock, registry, directory, faults: toolkit.faults });
+  const oidcMount = createOidcMount({ config, clock, registry, directory, faults: toolkit.faults, throttles: toolkit.throttles });
   const tls = deps.tls;
   let surfaces: SurfaceHandlers | undefined;
   const app = Fastify({
@@ -128,7 +130,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   const userFlows = createUserFlows({
     db, directory, registry, views, mailer: deps.mailer, clock, random: deps.random, hasher, toolkit,
-    codes: { ...DEFAULT_CODE_SETTINGS, fixedCode: config.otpCode, sendLimit: config.throttling ? DEFAULT_SEND_LIMIT : undefined },
+    codes: { ...DEFAULT_CODE_SETTINGS, fixedCode: config.otpCode, sendLimit: config.throttling ? DEFAULT_SEND_LIMIT : undefined, throttles: toolkit.throttles },
   });
   // Native authentication API (issue 7): endpoints in the OAuth scope below, grants in each tenant's provider.
   const nativeAuth = createNativeAuth({ db, clock, random: deps.random, directory, registry, flows: userFlows.services });

@@ -128,6 +128,7 @@ export async function startEmulator(options: StartOptions = {}): Promise<Running
     reset: async (tenant) => {
       await resetTenant(stateDeps, tenantId(tenant));
       emulator.toolkit.tickets.clear();
+      emulator.toolkit.throttles.clear();
     },
     mail: {
       latest: (to) => emulator.mailer.outbox.list({ to, top: 1 })[0],

@@ -9,6 +9,7 @@ import { KeyRotationError } from '../oidc/keys.js';
 import { FAULT_ENDPOINTS, FaultError, type FaultRegistry } from './faults.js';
 import { LOGIN_AS_COOKIE, type LoginTickets } from './login-as.js';
 import type { SignInLog } from './sign-in-log.js';
+import type { ThrottleRegistry } from '../http/throttle.js';
 import { TenantStateError, createTenant, exportSnapshot, importSnapshot, resetTenant, type TenantStateDeps } from './tenant-state.js';
 
 /**
@@ -21,6 +22,7 @@ export interface ControlDeps extends TenantStateDeps {
   faults: FaultRegistry;
   tickets: LoginTickets;
   signIns: SignInLog;
+  throttles: ThrottleRegistry;
 }
 
 const TenantParams = Type.Object({ tenant: Type.String({ maxLength: 256 }) });
@@ -61,7 +63,7 @@ const TOP = { fallback: 50, minimum: 1, maximum: 1000 };
 const Top = Type.Object({ top: Type.Optional(Type.Integer({ minimum: TOP.minimum, maximum: TOP.maximum })) });
 
 export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
-  const { config, registry, faults, tickets, signIns } = deps;
+  const { config, registry, faults, tickets, signIns, throttles } = deps;
 
   // Who may call: server/http/trusted-caller.ts, a hook on the whole control-plane scope (server/app.ts).
 
@@ -76,6 +78,7 @@ export function controlRoutes(app: FastifyInstance, deps: ControlDeps): void {
     const started = performance.now();
     await resetTenant(deps, tenant.id);
     tickets.clear();
+    throttles.clear();
     return { tenantId: tenant.id, resetInMs: Math.round((performance.now() - started) * 10) / 10 };
   });
 

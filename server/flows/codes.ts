@@ -3,7 +3,7 @@ import type { Db } from '../db/connection.js';
 import type { Clock } from '../clock.js';
 import type { Tenant } from '../directory/index.js';
 import { AadError } from '../errors.js';
-import { WindowCounter, retryAfterSeconds, type WindowRule } from '../http/throttle.js';
+import { WindowCounter, retryAfterSeconds, type ThrottleRegistry, type WindowRule } from '../http/throttle.js';
 
 /**
  * Emailed one-time codes: 8 digits (Entra's `code_length: 8`), stored hashed, single-use, expiring,
@@ -24,6 +24,8 @@ export interface CodeSettings {
   fixedCode: string | undefined;
   /** codes one address may be sent per flow in a window; undefined = unlimited (`--throttling off`) */
   sendLimit?: WindowRule | undefined;
+  /** where the send-limit counter is registered, so a control-plane reset clears it */
+  throttles?: ThrottleRegistry | undefined;
 }
 
 /**
@@ -49,6 +51,7 @@ export function createCodeService(db: Db, clock: Clock, settings: CodeSettings) 
   const consume = db.prepare('UPDATE one_time_codes SET consumed_at = ? WHERE tenant_id = ? AND transaction_id = ?');
   const flowOf = db.prepare<[string, string], { kind: string }>('SELECT kind FROM flow_transactions WHERE tenant_id = ? AND id = ?');
   const sends = settings.sendLimit ? new WindowCounter(settings.sendLimit, clock) : undefined;
+  if (sends) settings.throttles?.add(sends);
 
   return {
     settings,

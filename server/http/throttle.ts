@@ -97,3 +97,20 @@ export class WindowCounter {
 export function retryAfterSeconds(waitMs: number): number {
   return Math.max(1, Math.ceil(waitMs / 1000));
 }
+
+/**
+ * Every throttle counter of one emulator, so that a control-plane reset starts a test from a clean
+ * slate: a suite that tripped a limit in one test must not find it tripped in the next.
+ */
+export class ThrottleRegistry {
+  readonly #counters = new Set<{ clear(): void }>();
+
+  add<T extends { clear(): void }>(counter: T): T {
+    this.#counters.add(counter);
+    return counter;
+  }
+
+  clear(): void {
+    for (const c of this.#counters) c.clear();
+  }
+}

@@ -10,6 +10,7 @@ import { redirectUriPlatform } from '../directory/redirect-uris.js';
 import { sleep, type FaultEndpoint, type FaultRegistry, type FaultRule } from '../emulator/faults.js';
 import type { TenantOidc } from './provider.js';
 import { TokenThrottle, tokenRequestFacts } from './throttling.js';
+import type { ThrottleRegistry } from '../http/throttle.js';
 import type { EventEmitter } from 'node:events';
 
 /**
@@ -25,6 +26,8 @@ export interface MountDeps {
   registry: TenantRegistry;
   directory: Directory;
   faults: FaultRegistry;
+  /** the token throttle registers here, so a control-plane reset clears it */
+  throttles: ThrottleRegistry;
 }
 
 /** The control plane's fault endpoints, by protocol path. */
@@ -37,10 +40,10 @@ const FAULT_ENDPOINT: Record<string, FaultEndpoint> = {
   '/openid/userinfo': 'userinfo',
 };
 
-export function createOidcMount({ config, clock, registry, directory, faults }: MountDeps) {
+export function createOidcMount({ config, clock, registry, directory, faults, throttles }: MountDeps) {
   const publicUrl = new URL(config.publicUrl);
   // Entra's throttling (`--throttling on`): token requests are counted before oidc-provider sees them.
-  const throttle = config.throttling ? new TokenThrottle(clock) : undefined;
+  const throttle = config.throttling ? throttles.add(new TokenThrottle(clock)) : undefined;
   const watched = new WeakSet<object>();
 
   const sendError = (req: IncomingMessage, res: ServerResponse, aad: AadError, status = aad.status, headers: Record<string, string> = {}) => {

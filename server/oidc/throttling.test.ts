@@ -71,6 +71,14 @@ describe('token endpoint throttling, --throttling on', () => {
     expect((await postForm(token, daemon)).status).toBe(200);
   });
 
+  it('a control-plane reset of the tenant clears the throttle: refused before it, served after it', async () => {
+    for (let i = 0; i < 15; i++) expect((await postForm(token, daemon)).status).toBe(200);
+    expect((await postForm(token, daemon)).status).toBe(429);
+    const reset = await fetch(`${emu.url}/_emulator/v1/tenants/${DEFAULT.tenantId}/reset`, { method: 'POST' });
+    expect(reset.status).toBe(200);
+    expect((await postForm(token, daemon)).status).toBe(200);
+  });
+
   it('answers a looping user-facing request (refresh token) 400 invalid_grant AADSTS50196, as Entra does outside client credentials', async () => {
     const loop = { client_id: DEFAULT.spa, grant_type: 'refresh_token', refresh_token: 'not-a-real-refresh-token', scope: 'openid' };
     for (let i = 0; i < 15; i++) expect((await postForm(token, loop)).body.error_codes).not.toEqual([50196]);

@@ -93,6 +93,10 @@ export class TokenThrottle {
     this.#badSecret = new WindowCounter(rules.badSecret, clock);
   }
 
+  clear(): void {
+    for (const counter of [this.#rate, this.#loop, this.#badSecret]) counter.clear();
+  }
+
   /** Counts the request; a Refusal when a rule stops it. */
   check(r: TokenRequestFacts): Refusal | undefined {
     if (r.usesSecret && r.clientId) {
