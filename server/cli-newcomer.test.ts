@@ -15,8 +15,9 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 interface Run { code: number | null; stdout: string; stderr: string }
 
 /** Runs the CLI from source the way `npm run dev` does, with a deadline so a hang fails the test. */
-function cli(args: string[], { env = {}, until }: { env?: Record<string, string>; until?: RegExp } = {}): Promise<Run & { kill: () => void }> {
-  const child = spawn(process.execPath, ['--import', join(ROOT, 'node_modules/tsx/dist/esm/index.mjs'), join(ROOT, 'server/main.ts'), ...args], {
+function cli(args: string[], { env = {}, until, built = false }: { env?: Record<string, string>; until?: RegExp; built?: boolean } = {}): Promise<Run & { kill: () => void }> {
+  const entry = built ? [join(ROOT, 'dist/main.js')] : ['--import', join(ROOT, 'node_modules/tsx/dist/esm/index.mjs'), join(ROOT, 'server/main.ts')];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: tmp, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -71,6 +72,27 @@ describe('the command line a newcomer meets', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(join(tmp, 'fresh')).mode & 0o777).toBe(0o700);
   });
+});
+
+describe('npm start on a fresh machine', () => {
+  // The built bundle, an empty data folder and no cached signing key: what a newcomer's first
+  // `npm start` does. (Tests otherwise run the sources with a cached key, which hid a bundle-only
+  // failure making the first signing key's certificate.)
+  it('the built bundle starts on an empty data and certs folder and publishes the new key', async () => {
+    const build = spawn(process.execPath, [join(ROOT, 'scripts/build.mjs')], { cwd: ROOT, stdio: 'ignore' });
+    expect(await new Promise((resolve) => build.on('exit', resolve))).toBe(0);
+    const data = join(tmp, 'first-start');
+    const port = await freePort();
+    const run = await cli(['--data', data, '--port', String(port), '--argon2', 'test', '--http'], { built: true, until: /ready on http:\/\/localhost:\d+/ });
+    try {
+      expect(run.stderr).toBe('');
+      const jwks = await (await fetch(`http://localhost:${port}/contoso.onmicrosoft.com/discovery/v2.0/keys`)).json() as { keys: { x5c?: string[] }[] };
+      expect(jwks.keys).toHaveLength(1);
+      expect(jwks.keys[0]!.x5c).toHaveLength(1);
+    } finally {
+      run.kill();
+    }
+  }, 60_000);
 });
 
 describe('one emulator per data folder', () => {

@@ -1,4 +1,4 @@
-import { createHash, webcrypto } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,10 +30,6 @@ export interface SigningKey {
 export const SIGNED_TOKEN_MAX_LIFETIME_MS = 90 * 60 * 1000;
 
 /** Entra's signing certificates are self-signed, valid five years, with this subject. */
-const CERT_SUBJECT = 'CN=accounts.accesscontrol.windows.net';
-const CERT_YEARS = 5;
-const RSA_SHA256 = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as const;
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth'];
 
 export class KeyRotationError extends Error {}
 
@@ -176,33 +172,8 @@ async function newSigningKey(now: Date): Promise<JWK> {
   return { ...jwk, kid: x5t(jwk.x5c![0]!) };
 }
 
-/**
- * The key with `x5c`: a self-signed certificate shaped like Entra's (v3, SHA256withRSA, subject and
- * issuer CN=accounts.accesscontrol.windows.net, a subject key identifier, five years from `notBefore`).
- * The serial number comes from the key, so no randomness is needed. @peculiar/x509 is loaded only
- * here: an ordinary start finds the certificates in the database.
- */
+/** The key with `x5c` (./key-certificate.ts, loaded only when a certificate must be made). */
 async function withCertificate(jwk: JWK, notBefore: Date): Promise<JWK> {
-  const x509 = await import('@peculiar/x509');
-  x509.cryptoProvider.set(webcrypto as Crypto);
-  const { alg: _alg, kid: _kid, use: _use, x5c: _x5c, key_ops: _ops, ...material } = jwk;
-  const publicMaterial = Object.fromEntries(Object.entries(material).filter(([k]) => !PRIVATE_MEMBERS.includes(k)));
-  const keys = {
-    privateKey: await webcrypto.subtle.importKey('jwk', material as JsonWebKey, RSA_SHA256, true, ['sign']),
-    publicKey: await webcrypto.subtle.importKey('jwk', publicMaterial as JsonWebKey, RSA_SHA256, true, ['verify']),
-  };
-  const serial = createHash('sha256').update(String(jwk.n)).digest().subarray(0, 8);
-  serial[0] = (serial[0]! & 0x7f) | 0x40;
-  const notAfter = new Date(notBefore);
-  notAfter.setUTCFullYear(notAfter.getUTCFullYear() + CERT_YEARS);
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial.toString('hex'),
-    name: CERT_SUBJECT,
-    notBefore,
-    notAfter,
-    signingAlgorithm: RSA_SHA256,
-    keys,
-    extensions: [await x509.SubjectKeyIdentifierExtension.create(keys.publicKey)],
-  });
-  return { ...jwk, x5c: [Buffer.from(cert.rawData).toString('base64')] };
+  const { selfSignedCertificate } = await import('./key-certificate.js');
+  return selfSignedCertificate(jwk, notBefore);
 }
